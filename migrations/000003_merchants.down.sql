@@ -1,0 +1,10 @@
+set local role rampart_owner;
+drop function if exists app.add_member(uuid, text, text);
+drop function if exists app.create_merchant(text, text);
+drop table if exists app.market_items;
+drop table if exists app.merchant_items;
+drop function if exists app.sync_market_item();
+drop table if exists app.merchant_pages;
+drop function if exists app.my_merchant_ids(text);
+drop table if exists app.merchant_members;
+drop table if exists app.merchants;
