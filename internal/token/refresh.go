@@ -1,6 +1,7 @@
 package token
 
 import (
+	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
@@ -11,20 +12,23 @@ import (
 const RefreshPrefix = "rt_"
 
 // NewRefreshToken returns an opaque refresh token made of 32 random bytes
-// (base64url, no padding, after RefreshPrefix) and its hash. Only the hash
-// is stored; the plain token goes to the client once.
-func NewRefreshToken() (plain string, hash []byte) {
+// (base64url, no padding, after RefreshPrefix) and its keyed hash. Only the
+// hash is stored; the plain token goes to the client once.
+func NewRefreshToken(key []byte) (plain string, hash []byte) {
 	b := make([]byte, 32)
 	rand.Read(b) // never fails since Go 1.24
 
 	plain = RefreshPrefix + base64.RawURLEncoding.EncodeToString(b)
-	return plain, HashRefreshToken(plain)
+	return plain, HashRefreshToken(key, plain)
 }
 
-// HashRefreshToken returns the SHA-256 of the whole plain token, the value
-// stored and looked up. A fast hash suffices: the token carries 256 bits of
-// entropy, so it cannot be guessed from its hash.
-func HashRefreshToken(plain string) []byte {
-	sum := sha256.Sum256([]byte(plain))
-	return sum[:]
+// HashRefreshToken returns HMAC-SHA256(key, plain), the value stored and
+// looked up. The token carries 256 bits of entropy, so a fast hash suffices
+// against guessing; the key makes the stored value useless to anyone who
+// can write to the database but does not hold it: they cannot plant a hash
+// for a token of their choosing.
+func HashRefreshToken(key []byte, plain string) []byte {
+	mac := hmac.New(sha256.New, key)
+	mac.Write([]byte(plain))
+	return mac.Sum(nil)
 }

@@ -385,20 +385,29 @@ func TestRefreshToken(t *testing.T) {
 
 	t.Run("shape and hash", func(t *testing.T) {
 		t.Parallel()
-		plain, hash := NewRefreshToken()
+		key := []byte("0123456789abcdef0123456789abcdef")
+		plain, hash := NewRefreshToken(key)
 		body, ok := strings.CutPrefix(plain, RefreshPrefix)
 		if !ok || len(body) != 43 || strings.ContainsAny(body, "+/=") {
 			t.Fatalf("token %q", plain)
 		}
-		if string(hash) != string(HashRefreshToken(plain)) || len(hash) != 32 {
+		if string(hash) != string(HashRefreshToken(key, plain)) || len(hash) != 32 {
 			t.Fatal("hash does not match HashRefreshToken")
+		}
+	})
+
+	t.Run("the hash depends on the key", func(t *testing.T) {
+		t.Parallel()
+		plain, hash := NewRefreshToken([]byte("key one"))
+		if string(hash) == string(HashRefreshToken([]byte("key two"), plain)) {
+			t.Fatal("hashes under two keys are equal")
 		}
 	})
 
 	t.Run("tokens are unique", func(t *testing.T) {
 		t.Parallel()
-		a, _ := NewRefreshToken()
-		b, _ := NewRefreshToken()
+		a, _ := NewRefreshToken(nil)
+		b, _ := NewRefreshToken(nil)
 		if a == b {
 			t.Fatal("two refresh tokens are equal")
 		}

@@ -1,0 +1,110 @@
+package auth
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/rampart-dev/rampart/internal/apperr"
+	"github.com/rampart-dev/rampart/internal/db"
+)
+
+// ErrBadToken answers every bearer token that does not verify.
+var ErrBadToken = apperr.New(apperr.Unauthenticated,
+	"access token is invalid or expired")
+
+// Authenticate verifies a bearer token's signature and claims. Whether its
+// session is still live is checked by the request transaction itself
+// (db.Principal.CheckSession), in the same round trip as the claims.
+func (s *Service) Authenticate(bearer string) (*Principal, error) {
+	c, err := s.opt.Issuer.Verify(bearer)
+	if err != nil {
+		return nil, apperr.Wrap(apperr.Unauthenticated, ErrBadToken.Message, err)
+	}
+	uid, err1 := uuid.Parse(c.Subject)
+	sid, err2 := uuid.Parse(c.SessionID)
+	if err := errors.Join(err1, err2); err != nil {
+		return nil, apperr.Wrap(apperr.Unauthenticated, ErrBadToken.Message, err)
+	}
+	return &Principal{UserID: uid, SessionID: sid, Role: c.Role,
+		AAL: c.AAL, AALAt: c.AALAt}, nil
+}
+
+// Logout revokes the caller's current session.
+func (s *Service) Logout(ctx context.Context, m Meta, p *Principal) error {
+	return s.db.Tx(ctx, DBPrincipal(p, m), func(q db.Querier) error {
+		_, err := q.Exec(ctx, `select auth.revoke_session(null, 'logout')`)
+		return err
+	})
+}
+
+// LogoutAll revokes every session of the caller.
+func (s *Service) LogoutAll(ctx context.Context, m Meta, p *Principal) error {
+	return s.db.Tx(ctx, DBPrincipal(p, m), func(q db.Querier) error {
+		_, err := q.Exec(ctx, `select auth.revoke_all_sessions('logout_all')`)
+		return err
+	})
+}
+
+// Session is one of a user's sessions as the user sees it.
+type Session struct {
+	ID         uuid.UUID `json:"id"`
+	Current    bool      `json:"current"`
+	AAL        string    `json:"aal"`
+	IP         *string   `json:"ip"`
+	UserAgent  *string   `json:"user_agent"`
+	CreatedAt  time.Time `json:"created_at"`
+	LastSeenAt time.Time `json:"last_seen_at"`
+	ExpiresAt  time.Time `json:"expires_at"`
+}
+
+// Sessions lists the caller's live sessions, newest first.
+func (s *Service) Sessions(ctx context.Context, q db.Querier, p *Principal) ([]Session, error) {
+	rows, err := q.Query(ctx, `
+select id,
+       aal,
+       host(ip),
+       user_agent,
+       created_at,
+       last_seen_at,
+       expires_at
+from auth.sessions
+where revoked_at is null and expires_at > now()
+order by created_at desc
+limit 100`)
+	if err != nil {
+		return nil, fmt.Errorf("list sessions: %w", err)
+	}
+	defer rows.Close()
+	out := []Session{}
+	for rows.Next() {
+		var x Session
+		if err := rows.Scan(&x.ID, &x.AAL, &x.IP, &x.UserAgent, &x.CreatedAt,
+			&x.LastSeenAt, &x.ExpiresAt); err != nil {
+			return nil, err
+		}
+		x.Current = x.ID == p.SessionID
+		out = append(out, x)
+	}
+	return out, rows.Err()
+}
+
+// RevokeSession revokes one of the caller's sessions; another user's
+// session, or none, is not_found.
+func RevokeSession(ctx context.Context, q db.Querier, id uuid.UUID) error {
+	var ok bool
+	err := q.QueryRow(ctx, `select auth.revoke_session($1, 'revoked_by_user')`,
+		id).Scan(&ok)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return apperr.New(apperr.NotFound, "session not found")
+	}
+	return nil
+}
+
+func isNotFound(err error) bool { return apperr.Is(err, apperr.NotFound) }

@@ -1,0 +1,210 @@
+package marketplace
+
+import (
+	"context"
+	"regexp"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/rampart-dev/rampart/internal/db"
+)
+
+var slugRE = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{1,62}[a-z0-9]$`)
+
+// Merchant is a tenant as its members see it.
+type Merchant struct {
+	ID        uuid.UUID `json:"id"`
+	Name      string    `json:"name"`
+	Slug      string    `json:"slug"`
+	Role      *string   `json:"role"`
+	CreatedAt time.Time `json:"created_at"`
+	UpdatedAt time.Time `json:"updated_at"`
+}
+
+// MerchantInput is the body of a merchant create or update.
+type MerchantInput struct {
+	Name *string `json:"name"`
+	Slug *string `json:"slug"`
+}
+
+const merchantColumns = `
+  m.id,
+  m.name,
+  m.slug,
+  (select mm.role from app.merchant_members mm
+    where mm.merchant_id = m.id and mm.user_id = (select auth.uid())),
+  m.created_at,
+  m.updated_at`
+
+func scanMerchant(row interface{ Scan(...any) error }) (Merchant, error) {
+	var m Merchant
+	err := row.Scan(&m.ID, &m.Name, &m.Slug, &m.Role, &m.CreatedAt, &m.UpdatedAt)
+	return m, err
+}
+
+// CreateMerchant creates a merchant owned by the caller.
+func CreateMerchant(ctx context.Context, q db.Querier, in MerchantInput) (Merchant, error) {
+	if in.Name == nil || in.Slug == nil {
+		return Merchant{}, invalid("name", "name and slug are required")
+	}
+	if err := checkLen("name", *in.Name, 1, 200); err != nil {
+		return Merchant{}, err
+	}
+	if !slugRE.MatchString(*in.Slug) {
+		return Merchant{}, invalid("slug", "must be 3 to 64 lower-case letters, digits or dashes")
+	}
+	var id uuid.UUID
+	if err := q.QueryRow(ctx, `select app.create_merchant($1, $2)`,
+		*in.Name, *in.Slug).Scan(&id); err != nil {
+		return Merchant{}, err
+	}
+	return GetMerchant(ctx, q, id)
+}
+
+// GetMerchant returns a merchant the caller may see.
+func GetMerchant(ctx context.Context, q db.Querier, id uuid.UUID) (Merchant, error) {
+	m, err := scanMerchant(q.QueryRow(ctx,
+		`select`+merchantColumns+` from app.merchants m where m.id = $1`, id))
+	if err != nil {
+		return m, notFoundAs(err, "merchant")
+	}
+	return m, nil
+}
+
+// ListMerchants lists the merchants the caller is a member of.
+func ListMerchants(ctx context.Context, q db.Querier, p Page) ([]Merchant, error) {
+	rows, err := q.Query(ctx, `select`+merchantColumns+`
+from app.merchants m
+join app.merchant_members me
+  on me.merchant_id = m.id and me.user_id = (select auth.uid())
+where ($1::timestamptz is null or (m.created_at, m.id) > ($1, $2))
+order by m.created_at, m.id
+limit $3`, p.AfterTime, p.AfterID, p.Limit)
+	if err != nil {
+		return nil, err
+	}
+	return collect(rows, scanMerchant)
+}
+
+// UpdateMerchant renames a merchant (owners and managers).
+func UpdateMerchant(ctx context.Context, q db.Querier, id uuid.UUID, in MerchantInput) (Merchant, error) {
+	if in.Slug != nil {
+		return Merchant{}, invalid("slug", "cannot be changed")
+	}
+	if in.Name == nil {
+		return GetMerchant(ctx, q, id)
+	}
+	if err := checkLen("name", *in.Name, 1, 200); err != nil {
+		return Merchant{}, err
+	}
+	tag, err := q.Exec(ctx, `
+update app.merchants set name = $2, updated_at = now() where id = $1`,
+		id, *in.Name)
+	if err != nil {
+		return Merchant{}, err
+	}
+	if tag.RowsAffected() == 0 {
+		return Merchant{}, Missing("merchant")
+	}
+	return GetMerchant(ctx, q, id)
+}
+
+// Member is one user's membership in a merchant.
+type Member struct {
+	UserID    uuid.UUID `json:"user_id"`
+	Role      string    `json:"role"`
+	CreatedAt time.Time `json:"created_at"`
+}
+
+// MemberInput is the body of a member addition.
+type MemberInput struct {
+	Email *string `json:"email"`
+	Role  *string `json:"role"`
+}
+
+// ListMembers lists a merchant's members (visible to its members).
+func ListMembers(ctx context.Context, q db.Querier, merchantID uuid.UUID) ([]Member, error) {
+	if err := requireMerchant(ctx, q, merchantID); err != nil {
+		return nil, err
+	}
+	rows, err := q.Query(ctx, `
+select user_id, role, created_at
+from app.merchant_members
+where merchant_id = $1
+order by created_at, user_id
+limit 500`, merchantID)
+	if err != nil {
+		return nil, err
+	}
+	return collect(rows, func(r interface{ Scan(...any) error }) (Member, error) {
+		var m Member
+		return m, r.Scan(&m.UserID, &m.Role, &m.CreatedAt)
+	})
+}
+
+// AddMember adds an existing user as manager or staff (owners only). An
+// unknown email and a caller who is not an owner both answer not_found.
+func AddMember(ctx context.Context, q db.Querier, merchantID uuid.UUID, email string, role string) (Member, error) {
+	if role != "manager" && role != "staff" {
+		return Member{}, invalid("role", "must be manager or staff")
+	}
+	var uid *uuid.UUID
+	if err := q.QueryRow(ctx, `select app.add_member($1, $2, $3)`,
+		merchantID, email, role).Scan(&uid); err != nil {
+		return Member{}, err
+	}
+	if uid == nil {
+		return Member{}, Missing("user or merchant")
+	}
+	var m Member
+	err := q.QueryRow(ctx, `
+select user_id, role, created_at from app.merchant_members
+where merchant_id = $1 and user_id = $2`, merchantID, *uid).
+		Scan(&m.UserID, &m.Role, &m.CreatedAt)
+	return m, err
+}
+
+// RemoveMember removes a manager or staff member (owners only).
+func RemoveMember(ctx context.Context, q db.Querier, merchantID, userID uuid.UUID) error {
+	tag, err := q.Exec(ctx, `
+delete from app.merchant_members where merchant_id = $1 and user_id = $2`,
+		merchantID, userID)
+	if err != nil {
+		return err
+	}
+	if tag.RowsAffected() == 0 {
+		return Missing("member")
+	}
+	return nil
+}
+
+// requireMerchant answers not_found unless the caller can see the merchant,
+// so lists under another tenant's id are 404, not an empty 200.
+func requireMerchant(ctx context.Context, q db.Querier, id uuid.UUID) error {
+	var ok bool
+	err := q.QueryRow(ctx,
+		`select exists (select 1 from app.merchants where id = $1)`, id).Scan(&ok)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return Missing("merchant")
+	}
+	return nil
+}
+
+// requireMember answers not_found unless the caller is a member of the
+// merchant (platform admins can see merchants without being members).
+func requireMember(ctx context.Context, q db.Querier, id uuid.UUID) error {
+	var ok bool
+	err := q.QueryRow(ctx, `
+select $1 = any ((select app.my_merchant_ids('staff'))::uuid[])`, id).Scan(&ok)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return Missing("merchant")
+	}
+	return nil
+}

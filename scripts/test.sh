@@ -1,0 +1,81 @@
+#!/usr/bin/env bash
+# test.sh is `make test`: run every Go test with the race detector against a
+# real PostgreSQL, and Redis when one answers.
+#
+# Tests get RAMPART_TEST_DATABASE_URL, an admin URL they use to create their
+# own databases from a migrated template; set it yourself to skip pg.sh.
+# RAMPART_TEST_REDIS_URL is set when Redis answers on 127.0.0.1:6379 (tests
+# that need Redis skip without it). Arguments, and GOTESTFLAGS, go to
+# `go test`; give packages to test fewer than ./...:
+#   scripts/test.sh -run TestLogin ./internal/auth
+set -euo pipefail
+
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$root"
+
+say() {
+	printf 'test.sh: %s\n' "$*" >&2
+}
+
+# with_timeout runs a command under timeout(1) where there is one (macOS
+# has none by default).
+with_timeout() {
+	if command -v timeout >/dev/null; then
+		timeout "$@"
+	else
+		shift
+		"$@"
+	fi
+}
+
+redis_answers() {
+	if command -v redis-cli >/dev/null; then
+		local reply
+		reply=$(with_timeout 3 redis-cli -h 127.0.0.1 -p 6379 ping 2>&1)
+		[[ $reply == PONG ]]
+		return
+	fi
+	# No redis-cli: speak the protocol through bash's /dev/tcp.
+	(
+		exec 3<>/dev/tcp/127.0.0.1/6379 || exit 1
+		printf 'PING\r\n' >&3
+		read -r -t 3 reply <&3 && [[ $reply == +PONG* ]]
+	) 2>/dev/null
+}
+
+if [[ -z ${RAMPART_TEST_DATABASE_URL:-} ]]; then
+	RAMPART_TEST_DATABASE_URL=$(bash scripts/pg.sh)
+fi
+export RAMPART_TEST_DATABASE_URL
+
+if [[ -z ${RAMPART_TEST_REDIS_URL:-} ]]; then
+	if redis_answers; then
+		export RAMPART_TEST_REDIS_URL=redis://127.0.0.1:6379/15
+	else
+		say "no Redis on 127.0.0.1:6379: tests that need it will skip"
+	fi
+fi
+
+flags=(-count=1 -timeout 15m)
+# The race detector needs cgo; without a C compiler, test without it.
+if [[ $(go env CGO_ENABLED) == 1 ]]; then
+	flags=(-race "${flags[@]}")
+else
+	say "cgo is off (no C compiler?): testing without -race"
+fi
+
+# GOTESTFLAGS is split on spaces on purpose, as make passes it.
+read -ra extra <<<"${GOTESTFLAGS:-}"
+
+packages=(./...)
+for arg in "$@"; do
+	if [[ $arg == ./* || $arg == github.com/* ]]; then
+		packages=()
+		break
+	fi
+done
+
+set -x
+# ${a[@]+"${a[@]}"}: an empty array is "unbound" to macOS's bash 3.2.
+exec go test "${flags[@]}" ${extra[@]+"${extra[@]}"} "$@" \
+	${packages[@]+"${packages[@]}"}
