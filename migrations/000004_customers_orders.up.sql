@@ -120,7 +120,7 @@ alter table app.order_payments force row level security;
 grant select (id, merchant_id, external_ref, name_mask, email_mask,
               phone_mask, address_mask, created_at, updated_at)
   on app.merchant_customers to authenticated;
-grant insert (merchant_id, external_ref, name_sealed, name_mask,
+grant insert (id, merchant_id, external_ref, name_sealed, name_mask,
               email_sealed, email_mask, email_bidx, phone_sealed, phone_mask,
               phone_bidx, address_sealed, address_mask)
   on app.merchant_customers to authenticated;
@@ -153,7 +153,7 @@ grant select (id, merchant_id, customer_id, external_ref, status, currency,
               subtotal_cents, freight_cents, total_cents,
               shipping_address_mask, created_by, created_at, updated_at)
   on app.orders to authenticated;
-grant insert (merchant_id, customer_id, external_ref, status, currency,
+grant insert (id, merchant_id, customer_id, external_ref, status, currency,
               shipping_address_sealed, shipping_address_mask)
   on app.orders to authenticated;
 grant update (status, updated_at) on app.orders to authenticated;

@@ -6,8 +6,6 @@ package auth
 
 import (
 	"context"
-	"crypto/hmac"
-	"crypto/sha256"
 	"errors"
 	"fmt"
 	"net/mail"
@@ -40,8 +38,8 @@ type Options struct {
 	SessionIdle   time.Duration
 	SessionMaxAge time.Duration
 	RefreshGrace  time.Duration
-	// HMACKey keys the stored hashes of refresh tokens.
-	HMACKey []byte
+	// RefreshKey keys the stored hashes of refresh tokens.
+	RefreshKey []byte
 }
 
 // Service implements authentication over the database.
@@ -53,14 +51,7 @@ type Service struct {
 
 // New returns a Service.
 func New(d *db.DB, opt Options) *Service {
-	return &Service{db: d, opt: opt, refreshKey: subkey(opt.HMACKey, "refresh-token")}
-}
-
-// subkey derives an independent key for one purpose from a master key.
-func subkey(master []byte, purpose string) []byte {
-	mac := hmac.New(sha256.New, master)
-	mac.Write([]byte("rampart/" + purpose))
-	return mac.Sum(nil)
+	return &Service{db: d, opt: opt, refreshKey: opt.RefreshKey}
 }
 
 // Meta is what the edge knows about the caller.

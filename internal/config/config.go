@@ -4,7 +4,9 @@
 package config
 
 import (
+	"crypto/hmac"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/base64"
 	"errors"
 	"fmt"
@@ -270,3 +272,12 @@ func (r *reader) key32(name string, generate bool, generated *[]string) []byte {
 
 // FromEnv loads the configuration from the process environment.
 func FromEnv() (*Config, error) { return Load(os.Getenv) }
+
+// Subkey derives an independent key for one purpose (such as "cursor" or
+// "refresh-token") from RAMPART_HMAC_KEY, so one secret serves several
+// uses without a value made for one verifying as another.
+func (c *Config) Subkey(purpose string) []byte {
+	mac := hmac.New(sha256.New, c.HMACKey)
+	mac.Write([]byte("rampart/" + purpose))
+	return mac.Sum(nil)
+}

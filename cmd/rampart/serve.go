@@ -1,0 +1,78 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"go.uber.org/zap"
+
+	"github.com/rampart-dev/rampart/internal/db"
+	"github.com/rampart-dev/rampart/internal/httpapi"
+)
+
+// shutdownGrace bounds how long in-flight requests may finish on SIGTERM.
+const shutdownGrace = 20 * time.Second
+
+func serve(ctx context.Context) error {
+	a, err := wire(ctx)
+	if err != nil {
+		return err
+	}
+	defer a.close()
+	if err := a.db.CheckLoginRole(ctx); err != nil {
+		return err
+	}
+	if v, dirty, err := a.db.SchemaVersion(ctx); err != nil || dirty ||
+		v != db.ExpectedVersion() {
+		return fmt.Errorf("schema is at version %d (dirty %v), this build needs %d: run `rampart migrate up` first (%v)",
+			v, dirty, db.ExpectedVersion(), err)
+	}
+
+	api := httpapi.New(httpapi.Deps{
+		DB: a.db, Auth: a.auth, Vault: a.vault, Cursors: a.cursors,
+		Log: a.log, ClientIP: httpapi.NewClientIP(a.cfg.TrustedProxies),
+	})
+	srv := &http.Server{
+		Addr:              a.cfg.Listen,
+		Handler:           api,
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       15 * time.Second,
+		WriteTimeout:      30 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    32 << 10,
+	}
+	metrics := &http.Server{
+		Addr:              a.cfg.MetricsListen,
+		Handler:           promhttp.Handler(),
+		ReadHeaderTimeout: 5 * time.Second,
+	}
+
+	errc := make(chan error, 2)
+	go func() { errc <- listen(srv) }()
+	go func() { errc <- listen(metrics) }()
+	a.log.Info("serving", zap.String("listen", a.cfg.Listen),
+		zap.String("metrics_listen", a.cfg.MetricsListen),
+		zap.String("version", version))
+
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	a.log.Info("shutting down: draining in-flight requests")
+	api.Drain()
+	sctx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
+	defer cancel()
+	return errors.Join(srv.Shutdown(sctx), metrics.Shutdown(sctx))
+}
+
+func listen(s *http.Server) error {
+	if err := s.ListenAndServe(); !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("listen on %s: %w", s.Addr, err)
+	}
+	return nil
+}

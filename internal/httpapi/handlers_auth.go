@@ -1,0 +1,133 @@
+package httpapi
+
+import (
+	"errors"
+	"net/http"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/rampart-dev/rampart/internal/apperr"
+	"github.com/rampart-dev/rampart/internal/auth"
+	"github.com/rampart-dev/rampart/internal/db"
+)
+
+type credentials struct {
+	Email    string `json:"email"`
+	Password string `json:"password"`
+}
+
+func (s *Server) signup(w http.ResponseWriter, r *http.Request) error {
+	var in credentials
+	if err := decode(w, r, &in); err != nil {
+		return err
+	}
+	if err := s.Auth.Signup(r.Context(), meta(r), in.Email, in.Password); err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusAccepted, map[string]string{"status": "accepted"})
+}
+
+func (s *Server) login(w http.ResponseWriter, r *http.Request) error {
+	var in credentials
+	if err := decode(w, r, &in); err != nil {
+		return err
+	}
+	pair, err := s.Auth.Login(r.Context(), meta(r), in.Email, in.Password)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, pair)
+}
+
+func (s *Server) refresh(w http.ResponseWriter, r *http.Request) error {
+	var in struct {
+		RefreshToken string `json:"refresh_token"`
+	}
+	if err := decode(w, r, &in); err != nil {
+		return err
+	}
+	pair, err := s.Auth.Refresh(r.Context(), meta(r), in.RefreshToken)
+	var reuse *auth.ReuseError
+	if errors.As(err, &reuse) {
+		// TODO: raise a refresh_token_reuse security event once the
+		// security event log exists; for now the revocation is logged.
+		s.log.Warn("refresh token reused; session revoked")
+	}
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, pair)
+}
+
+func (s *Server) logout(w http.ResponseWriter, r *http.Request) error {
+	if err := s.Auth.Logout(r.Context(), meta(r), principal(r)); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+func (s *Server) logoutAll(w http.ResponseWriter, r *http.Request) error {
+	if err := s.Auth.LogoutAll(r.Context(), meta(r), principal(r)); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+func (s *Server) listSessions(w http.ResponseWriter, r *http.Request) error {
+	var out []auth.Session
+	err := s.tx(r, func(q db.Querier) (err error) {
+		out, err = s.Auth.Sessions(r.Context(), q, principal(r))
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, list[auth.Session]{Data: out})
+}
+
+func (s *Server) revokeSession(w http.ResponseWriter, r *http.Request) error {
+	id, err := idParam(r, "sessionID")
+	if err != nil {
+		return err
+	}
+	err = s.tx(r, func(q db.Querier) error {
+		return auth.RevokeSession(r.Context(), q, id)
+	})
+	if err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+type user struct {
+	ID           uuid.UUID `json:"id"`
+	Email        string    `json:"email"`
+	PlatformRole string    `json:"platform_role"`
+	Status       string    `json:"status"`
+	CreatedAt    time.Time `json:"created_at"`
+}
+
+func (s *Server) me(w http.ResponseWriter, r *http.Request) error {
+	var u user
+	err := s.tx(r, func(q db.Querier) error {
+		return q.QueryRow(r.Context(), `
+select id, email, platform_role, status, created_at
+from auth.users where id = (select auth.uid())`).
+			Scan(&u.ID, &u.Email, &u.PlatformRole, &u.Status, &u.CreatedAt)
+	})
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, u)
+}
+
+func requirePlatformAdmin(r *http.Request) error {
+	if p := principal(r); p == nil || p.Role != db.RolePlatformAdmin {
+		return apperr.New(apperr.Forbidden, "platform admins only")
+	}
+	return nil
+}

@@ -1,0 +1,260 @@
+package httpapi
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"net"
+	"net/http"
+	"net/netip"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/go-chi/chi/v5"
+	"github.com/realclientip/realclientip-go"
+	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
+
+	"github.com/rampart-dev/rampart/internal/apperr"
+	"github.com/rampart-dev/rampart/internal/auth"
+)
+
+type ctxKey int
+
+const (
+	keyRequestID ctxKey = iota
+	keyClientIP
+	keyPrincipal
+)
+
+func requestID(r *http.Request) string {
+	id, _ := r.Context().Value(keyRequestID).(string)
+	return id
+}
+
+func clientIP(r *http.Request) string {
+	ip, _ := r.Context().Value(keyClientIP).(string)
+	return ip
+}
+
+func principal(r *http.Request) *auth.Principal {
+	p, _ := r.Context().Value(keyPrincipal).(*auth.Principal)
+	return p
+}
+
+var requestIDRE = regexp.MustCompile(`^[A-Za-z0-9._-]{8,64}$`)
+
+// requestID takes a well-formed X-Request-Id from the caller or makes one,
+// and echoes it.
+func (s *Server) requestID(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		id := r.Header.Get("X-Request-Id")
+		if !requestIDRE.MatchString(id) {
+			b := make([]byte, 12)
+			_, _ = rand.Read(b)
+			id = hex.EncodeToString(b)
+		}
+		w.Header().Set("X-Request-Id", id)
+		ctx := context.WithValue(r.Context(), keyRequestID, id)
+		next.ServeHTTP(w, r.WithContext(ctx))
+	})
+}
+
+// recoverer turns a panic into a 500 that names only the request id. The
+// request transaction has already rolled back by then.
+func (s *Server) recoverer(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		defer func() {
+			v := recover()
+			if v == nil || v == http.ErrAbortHandler {
+				if v != nil {
+					panic(v)
+				}
+				return
+			}
+			s.log.Error("panic", zap.String("request_id", requestID(r)),
+				zap.Any("panic", v), zap.StackSkip("stack", 2))
+			s.writeError(w, r, apperr.New(apperr.Internal, "internal error"))
+		}()
+		next.ServeHTTP(w, r)
+	})
+}
+
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+	bytes  int
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	if w.status == 0 {
+		w.status = code
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	n, err := w.ResponseWriter.Write(b)
+	w.bytes += n
+	return n, err
+}
+
+// accessLog writes one line per request: id, route pattern (never the raw
+// path, which may carry ids), status, duration, client and user. The level
+// follows the status; health checks are skipped.
+func (s *Server) accessLog(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		sw := &statusWriter{ResponseWriter: w}
+		next.ServeHTTP(sw, r)
+		if r.URL.Path == "/healthz" || r.URL.Path == "/readyz" {
+			return
+		}
+		route := chi.RouteContext(r.Context()).RoutePattern()
+		if route == "" {
+			route = "unmatched"
+		}
+		fields := []zap.Field{
+			zap.String("request_id", requestID(r)),
+			zap.String("method", r.Method),
+			zap.String("route", route),
+			zap.Int("status", sw.status),
+			zap.Duration("duration", time.Since(start)),
+			zap.String("client_ip", clientIP(r)),
+		}
+		if p := principal(r); p != nil {
+			fields = append(fields, zap.String("user_id", p.UserID.String()))
+		}
+		s.log.Log(levelFor(sw.status), "request", fields...)
+	})
+}
+
+func levelFor(status int) zapcore.Level {
+	switch {
+	case status >= 500:
+		return zapcore.ErrorLevel
+	case status >= 400:
+		return zapcore.WarnLevel
+	}
+	return zapcore.InfoLevel
+}
+
+// ClientIP decides the caller's address: the TCP peer, unless the peer is a
+// trusted proxy, in which case the right-most X-Forwarded-For hop that is
+// not itself trusted. Headers from anyone else are ignored.
+type ClientIP struct {
+	trusted []netip.Prefix
+	strat   realclientip.Strategy
+}
+
+// NewClientIP returns a resolver trusting the given proxy ranges.
+func NewClientIP(trusted []netip.Prefix) *ClientIP {
+	c := &ClientIP{trusted: trusted}
+	if len(trusted) == 0 {
+		return c
+	}
+	nets := make([]net.IPNet, 0, len(trusted))
+	for _, p := range trusted {
+		nets = append(nets, net.IPNet{IP: p.Addr().AsSlice(),
+			Mask: net.CIDRMask(p.Bits(), p.Addr().BitLen())})
+	}
+	strat, err := realclientip.NewRightmostTrustedRangeStrategy(
+		"X-Forwarded-For", nets)
+	if err == nil {
+		c.strat = strat
+	}
+	return c
+}
+
+// Resolve returns the client address of a request.
+func (c *ClientIP) Resolve(h http.Header, remoteAddr string) string {
+	peer := realclientip.RemoteAddrStrategy{}.ClientIP(nil, remoteAddr)
+	if c.strat == nil || peer == "" {
+		return peer
+	}
+	addr, err := netip.ParseAddr(peer)
+	if err != nil || !c.isTrusted(addr.Unmap()) {
+		return peer
+	}
+	if ip := c.strat.ClientIP(h, remoteAddr); ip != "" {
+		return ip
+	}
+	return peer
+}
+
+func (c *ClientIP) isTrusted(a netip.Addr) bool {
+	for _, p := range c.trusted {
+		if p.Contains(a) {
+			return true
+		}
+	}
+	return false
+}
+
+func (s *Server) clientIP(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ip := s.ClientIP.Resolve(r.Header, r.RemoteAddr)
+		ctx := context.WithValue(r.Context(), keyClientIP, ip)
+		next.ServeHTTP(w, r.WithContext(ctx))
+	})
+}
+
+// securityHeaders sets the headers every answer of a JSON API should carry.
+func securityHeaders(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := w.Header()
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("X-Frame-Options", "DENY")
+		h.Set("Referrer-Policy", "no-referrer")
+		h.Set("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'")
+		h.Set("Strict-Transport-Security", "max-age=63072000; includeSubDomains")
+		h.Set("Cross-Origin-Resource-Policy", "same-origin")
+		next.ServeHTTP(w, r)
+	})
+}
+
+// authenticate verifies a bearer token when one is sent. A token that does
+// not verify is refused outright, even on public routes: a client holding
+// a bad token should learn so rather than be served as anonymous.
+func (s *Server) authenticate(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := r.Header.Get("Authorization")
+		if h == "" {
+			next.ServeHTTP(w, r)
+			return
+		}
+		scheme, tok, ok := strings.Cut(h, " ")
+		if !ok || !strings.EqualFold(scheme, "Bearer") || tok == "" {
+			s.unauthorized(w, r, auth.ErrBadToken)
+			return
+		}
+		p, err := s.Auth.Authenticate(strings.TrimSpace(tok))
+		if err != nil {
+			s.unauthorized(w, r, err)
+			return
+		}
+		ctx := context.WithValue(r.Context(), keyPrincipal, p)
+		next.ServeHTTP(w, r.WithContext(ctx))
+	})
+}
+
+func (s *Server) unauthorized(w http.ResponseWriter, r *http.Request, err error) {
+	w.Header().Set("WWW-Authenticate", `Bearer realm="rampart"`)
+	s.writeError(w, r, err)
+}
+
+// requireAuth refuses anonymous callers.
+func (s *Server) requireAuth(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if principal(r) == nil {
+			s.unauthorized(w, r, apperr.New(apperr.Unauthenticated,
+				"sign in to use this endpoint"))
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}

@@ -1,0 +1,171 @@
+// Package httpapi is the REST API: middleware in the order DESIGN.md gives,
+// and handlers that each parse, run one request transaction and respond.
+package httpapi
+
+import (
+	"context"
+	"net/http"
+	"sync/atomic"
+	"time"
+
+	"github.com/go-chi/chi/v5"
+	"go.uber.org/zap"
+
+	"github.com/rampart-dev/rampart/internal/apperr"
+	"github.com/rampart-dev/rampart/internal/auth"
+	"github.com/rampart-dev/rampart/internal/cursor"
+	"github.com/rampart-dev/rampart/internal/db"
+	"github.com/rampart-dev/rampart/internal/marketplace"
+)
+
+// Deps are what the API needs.
+type Deps struct {
+	DB      *db.DB
+	Auth    *auth.Service
+	Vault   *marketplace.Vault
+	Cursors *cursor.Signer
+	Log     *zap.Logger
+	// ClientIP resolves the caller's address; see NewClientIP.
+	ClientIP *ClientIP
+}
+
+// Server is the HTTP API.
+type Server struct {
+	Deps
+	log      *zap.Logger
+	router   chi.Router
+	draining atomic.Bool
+}
+
+// New builds the API.
+func New(d Deps) *Server {
+	if d.Log == nil {
+		d.Log = zap.NewNop()
+	}
+	if d.ClientIP == nil {
+		d.ClientIP = NewClientIP(nil)
+	}
+	s := &Server{Deps: d, log: d.Log}
+	s.router = s.routes()
+	return s
+}
+
+// ServeHTTP serves the API.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	s.router.ServeHTTP(w, r)
+}
+
+// Drain makes readiness fail so load balancers stop sending traffic
+// before shutdown.
+func (s *Server) Drain() { s.draining.Store(true) }
+
+// handler is a handler that returns its error for writeError.
+type handler func(w http.ResponseWriter, r *http.Request) error
+
+func (s *Server) wrap(h handler) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if err := h(w, r); err != nil {
+			s.writeError(w, r, err)
+		}
+	}
+}
+
+// tx runs fn in the request transaction of the caller.
+func (s *Server) tx(r *http.Request, fn func(q db.Querier) error) error {
+	return s.DB.Tx(r.Context(), auth.DBPrincipal(principal(r), meta(r)), fn)
+}
+
+func meta(r *http.Request) auth.Meta {
+	return auth.Meta{IP: clientIP(r), RequestID: requestID(r),
+		UserAgent: r.UserAgent()}
+}
+
+func (s *Server) routes() chi.Router {
+	r := chi.NewRouter()
+	r.Use(s.requestID, s.recoverer, s.accessLog, s.clientIP,
+		securityHeaders, s.authenticate)
+	r.NotFound(s.wrap(func(http.ResponseWriter, *http.Request) error {
+		return apperr.New(apperr.NotFound, "no such endpoint")
+	}))
+	r.MethodNotAllowed(s.wrap(func(http.ResponseWriter, *http.Request) error {
+		return apperr.New(apperr.MethodNotAllowed, "method not allowed here")
+	}))
+
+	r.Get("/healthz", s.healthz)
+	r.Get("/readyz", s.wrap(s.readyz))
+
+	r.Route("/v1", func(r chi.Router) {
+		r.Post("/auth/signup", s.wrap(s.signup))
+		r.Post("/auth/login", s.wrap(s.login))
+		r.Post("/auth/refresh", s.wrap(s.refresh))
+		r.Get("/pages/{slug}", s.wrap(s.getPublicPage))
+		r.Get("/market", s.wrap(s.browseMarket))
+
+		r.Group(func(r chi.Router) {
+			r.Use(s.requireAuth)
+			s.authedRoutes(r)
+		})
+	})
+	return r
+}
+
+func (s *Server) authedRoutes(r chi.Router) {
+	r.Post("/auth/logout", s.wrap(s.logout))
+	r.Post("/auth/logout-all", s.wrap(s.logoutAll))
+	r.Get("/auth/sessions", s.wrap(s.listSessions))
+	r.Delete("/auth/sessions/{sessionID}", s.wrap(s.revokeSession))
+	r.Get("/me", s.wrap(s.me))
+	r.Get("/ai-rate-limits", s.wrap(s.listAILimits))
+	r.Put("/ai-rate-limits/{feature}", s.wrap(s.putAILimit))
+
+	r.Post("/merchants", s.wrap(s.createMerchant))
+	r.Get("/merchants", s.wrap(s.listMerchants))
+	r.Route("/merchants/{merchantID}", func(r chi.Router) {
+		r.Get("/", s.wrap(s.getMerchant))
+		r.Patch("/", s.wrap(s.updateMerchant))
+		r.Get("/members", s.wrap(s.listMembers))
+		r.Post("/members", s.wrap(s.addMember))
+		r.Delete("/members/{userID}", s.wrap(s.removeMember))
+		r.Get("/page", s.wrap(s.getPage))
+		r.Patch("/page", s.wrap(s.updatePage))
+		r.Get("/items", s.wrap(s.listItems))
+		r.Post("/items", s.wrap(s.createItem))
+		r.Get("/items/{itemID}", s.wrap(s.getItem))
+		r.Patch("/items/{itemID}", s.wrap(s.updateItem))
+		r.Delete("/items/{itemID}", s.wrap(s.deleteItem))
+		r.Get("/market", s.wrap(s.listMerchantListings))
+		r.Post("/market", s.wrap(s.listItem))
+		r.Delete("/market/{listingID}", s.wrap(s.delistItem))
+		r.Get("/customers", s.wrap(s.listCustomers))
+		r.Post("/customers", s.wrap(s.createCustomer))
+		r.Get("/customers/{customerID}", s.wrap(s.getCustomer))
+		r.Patch("/customers/{customerID}", s.wrap(s.updateCustomer))
+		r.Delete("/customers/{customerID}", s.wrap(s.deleteCustomer))
+		r.Get("/orders", s.wrap(s.listOrders))
+		r.Post("/orders", s.wrap(s.createOrder))
+		r.Get("/orders/{orderID}", s.wrap(s.getOrder))
+		r.Patch("/orders/{orderID}", s.wrap(s.setOrderStatus))
+	})
+}
+
+func (s *Server) healthz(w http.ResponseWriter, _ *http.Request) {
+	_ = writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+}
+
+// readyz answers ready only when the database answers, the schema is at the
+// version this build expects, and the server is not draining.
+func (s *Server) readyz(w http.ResponseWriter, r *http.Request) error {
+	if s.draining.Load() {
+		return apperr.New(apperr.Unavailable, "draining")
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+	defer cancel()
+	v, dirty, err := s.DB.SchemaVersion(ctx)
+	if err != nil {
+		return apperr.Wrap(apperr.Unavailable, "database unreachable", err)
+	}
+	if dirty || v != db.ExpectedVersion() {
+		return apperr.New(apperr.Unavailable, "schema is not at the expected version")
+	}
+	return writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
+}

@@ -1,0 +1,73 @@
+package marketplace
+
+import (
+	"context"
+	"regexp"
+	"time"
+
+	"github.com/rampart-dev/rampart/internal/db"
+)
+
+var featureRE = regexp.MustCompile(`^[a-z][a-z0-9_]{1,39}$`)
+
+// AILimit is the budget of one AI feature.
+type AILimit struct {
+	Feature           string    `json:"feature"`
+	RequestsPerMinute int32     `json:"requests_per_minute"`
+	Burst             int32     `json:"burst"`
+	Enabled           bool      `json:"enabled"`
+	UpdatedAt         time.Time `json:"updated_at"`
+}
+
+// AILimitInput is the body of a budget change.
+type AILimitInput struct {
+	RequestsPerMinute *int32 `json:"requests_per_minute"`
+	Burst             *int32 `json:"burst"`
+	Enabled           *bool  `json:"enabled"`
+}
+
+func scanAILimit(r scanner) (AILimit, error) {
+	var l AILimit
+	err := r.Scan(&l.Feature, &l.RequestsPerMinute, &l.Burst, &l.Enabled,
+		&l.UpdatedAt)
+	return l, err
+}
+
+// ListAILimits returns every AI budget (signed-in users).
+func ListAILimits(ctx context.Context, q db.Querier) ([]AILimit, error) {
+	rows, err := q.Query(ctx, `
+select feature, requests_per_minute, burst, enabled, updated_at
+from app.ai_rate_limits_config
+order by feature`)
+	if err != nil {
+		return nil, err
+	}
+	return collect(rows, scanAILimit)
+}
+
+// PutAILimit creates or replaces a feature's budget (platform admins; the
+// database refuses everyone else).
+func PutAILimit(ctx context.Context, q db.Querier, feature string, in AILimitInput) (AILimit, error) {
+	if !featureRE.MatchString(feature) {
+		return AILimit{}, invalid("feature", "must be a lower-case identifier")
+	}
+	if in.RequestsPerMinute == nil || in.Burst == nil || in.Enabled == nil {
+		return AILimit{}, invalid("requests_per_minute",
+			"requests_per_minute, burst and enabled are required")
+	}
+	if *in.RequestsPerMinute < 0 || *in.RequestsPerMinute > 100000 ||
+		*in.Burst < 0 || *in.Burst > 100000 {
+		return AILimit{}, invalid("requests_per_minute", "must be 0 to 100000")
+	}
+	l, err := scanAILimit(q.QueryRow(ctx, `
+insert into app.ai_rate_limits_config (feature, requests_per_minute, burst, enabled)
+values ($1, $2, $3, $4)
+on conflict (feature) do update set
+  requests_per_minute = excluded.requests_per_minute,
+  burst = excluded.burst,
+  enabled = excluded.enabled,
+  updated_at = now()
+returning feature, requests_per_minute, burst, enabled, updated_at`,
+		feature, *in.RequestsPerMinute, *in.Burst, *in.Enabled))
+	return l, err
+}
