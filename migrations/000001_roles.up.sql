@@ -2,7 +2,11 @@
 -- missing: several databases of one cluster (a test template and its copies,
 -- say) share them.
 --
---   rampart_owner   owns every object; migrations switch to it.
+--   rampart_owner   owns every object; migrations switch to it. It bypasses
+--                   row-level security so that the security-definer
+--                   functions it owns (the only doors into audit and auth
+--                   tables) work on tables whose RLS is forced; it cannot
+--                   log in.
 --   rampart_api     the service's login. NOINHERIT and no table privileges
 --                   of its own: a query that forgot to switch to a request
 --                   role is refused, not served.
@@ -11,7 +15,7 @@
 do $$
 begin
   if not exists (select 1 from pg_roles where rolname = 'rampart_owner') then
-    create role rampart_owner nologin;
+    create role rampart_owner nologin bypassrls;
   end if;
   if not exists (select 1 from pg_roles where rolname = 'rampart_api') then
     create role rampart_api login noinherit nobypassrls nocreatedb nocreaterole;
@@ -27,6 +31,11 @@ begin
   end if;
 end
 $$;
+
+-- Roles made by an older install are brought to these attributes too.
+alter role rampart_owner nologin bypassrls;
+alter role rampart_api login noinherit nobypassrls nocreatedb nocreaterole
+  nosuperuser;
 
 grant anon, authenticated, platform_admin to rampart_api;
 -- A platform admin is also an authenticated user: every policy written for
@@ -66,3 +75,8 @@ create schema app;
 create schema security;
 
 grant usage on schema auth, app, security to anon, authenticated, platform_admin;
+
+-- The request transaction's first round trip prepares its session check
+-- before the role switch runs, so the login must be able to name the
+-- function; executing it still needs the request role's grant.
+grant usage on schema auth to rampart_api;

@@ -116,9 +116,12 @@ alter table app.order_payments enable row level security;
 alter table app.order_payments force row level security;
 
 -- Customers: members of the merchant only. No request role can select the
--- sealed or blind-index columns; they write them, and read masks.
+-- sealed columns; they write them, and read masks. The blind indexes are
+-- readable so exact-match lookups can filter on them: a keyed hash shows
+-- only whether two values are equal, never a value.
 grant select (id, merchant_id, external_ref, name_mask, email_mask,
-              phone_mask, address_mask, created_at, updated_at)
+              email_bidx, phone_mask, phone_bidx, address_mask, created_at,
+              updated_at)
   on app.merchant_customers to authenticated;
 grant insert (id, merchant_id, external_ref, name_sealed, name_mask,
               email_sealed, email_mask, email_bidx, phone_sealed, phone_mask,

@@ -25,7 +25,9 @@ func setup(t *testing.T) *Checker {
 
 // exchange fabricates a request and the response it got, as a server would
 // see them: the request URL carries no scheme or host.
-func exchange(method, target string, status int, ctype, body string) (*http.Request, *http.Response, []byte) {
+func exchange(
+	method, target string, status int, ctype, body string,
+) (*http.Request, *http.Response, []byte) {
 	req := httptest.NewRequest(method, target, nil)
 	resp := &http.Response{StatusCode: status, Header: http.Header{}, Request: req}
 	if ctype != "" {
@@ -121,7 +123,8 @@ func TestCheck(t *testing.T) {
 			http.Header{"Retry-After": {"3"}}},
 		{"null role of a platform admin", "GET", "/v1/merchants/" + merchID, 200,
 			"application/json", `{"id":"` + merchID + `","name":"Acme","slug":"acme",` +
-				`"role":null,"created_at":"` + timestamp + `","updated_at":"` + timestamp + `"}`, nil},
+				`"role":null,"created_at":"` + timestamp + `",` +
+				`"updated_at":"` + timestamp + `"}`, nil},
 		{"public page without contacts", "GET", "/v1/pages/acme", 200,
 			"application/json", `{"slug":"acme","title":"Acme","description":"",` +
 				`"updated_at":"` + timestamp + `"}`, nil},
@@ -182,7 +185,8 @@ func TestCheck(t *testing.T) {
 				t.Errorf("%s: Check = %v, want ErrUnknownOperation", target, err)
 			}
 		}
-		req, resp, body := exchange("PUT", "/healthz", 405, problemCT, problem("method_not_allowed", 405))
+		req, resp, body := exchange("PUT", "/healthz", 405, problemCT,
+			problem("method_not_allowed", 405))
 		if err := c.Check(req, nil, resp, body); !errors.Is(err, ErrUnknownOperation) {
 			t.Errorf("PUT /healthz: Check = %v, want ErrUnknownOperation", err)
 		}

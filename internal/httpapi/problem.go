@@ -29,6 +29,9 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	if status >= 500 {
 		s.log.Error("request failed", zap.String("request_id", requestID(r)),
 			zap.String("code", string(e.Code)), zap.Error(e.Cause))
+	} else if e.Cause != nil {
+		s.log.Debug("request refused", zap.String("request_id", requestID(r)),
+			zap.String("code", string(e.Code)), zap.Error(e.Cause))
 	}
 	if e.Code == apperr.RateLimited && w.Header().Get("Retry-After") == "" {
 		w.Header().Set("Retry-After", "1")

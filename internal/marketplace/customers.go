@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/rampart-dev/rampart/internal/apperr"
@@ -253,27 +254,41 @@ func (v *Vault) UpdateCustomer(ctx context.Context, q db.Querier, merchantID, id
 	if err != nil {
 		return Customer{}, err
 	}
-	c, err := scanCustomer(q.QueryRow(ctx, `
-update app.merchant_customers set
-  external_ref = coalesce($3, external_ref),
-  name_sealed = case when $4 then $5 else name_sealed end,
-  name_mask = case when $4 then $6 else name_mask end,
-  email_sealed = case when $7 then $8 else email_sealed end,
-  email_mask = case when $7 then $9 else email_mask end,
-  email_bidx = case when $7 then $10 else email_bidx end,
-  phone_sealed = case when $11 then $12 else phone_sealed end,
-  phone_mask = case when $11 then $13 else phone_mask end,
-  phone_bidx = case when $11 then $14 else phone_bidx end,
-  address_sealed = case when $15 then $16 else address_sealed end,
-  address_mask = case when $15 then $17 else address_mask end,
-  updated_at = now()
-where merchant_id = $1 and id = $2
-returning`+customerColumns, merchantID, id, in.ExternalRef,
-		s.name.set, s.name.sealed, s.name.mask,
-		s.email.set, s.email.sealed, s.email.mask, s.email.bidx,
-		s.phone.set, s.phone.sealed, s.phone.mask, s.phone.bidx,
-		s.address.set, s.address.sealed, s.address.mask))
-	return c, notFoundAs(err, "customer")
+	// One static statement per field group: the sealed columns are
+	// write-only for request roles, so an update cannot read them back
+	// (as "set x = coalesce($1, x)" would).
+	b := &pgx.Batch{}
+	const where = ` where merchant_id = $1 and id = $2`
+	if in.ExternalRef != nil {
+		b.Queue(`update app.merchant_customers set external_ref = $3`+where,
+			merchantID, id, *in.ExternalRef)
+	}
+	if s.name.set {
+		b.Queue(`update app.merchant_customers
+set name_sealed = $3, name_mask = $4`+where,
+			merchantID, id, s.name.sealed, s.name.mask)
+	}
+	if s.email.set {
+		b.Queue(`update app.merchant_customers
+set email_sealed = $3, email_mask = $4, email_bidx = $5`+where,
+			merchantID, id, s.email.sealed, s.email.mask, s.email.bidx)
+	}
+	if s.phone.set {
+		b.Queue(`update app.merchant_customers
+set phone_sealed = $3, phone_mask = $4, phone_bidx = $5`+where,
+			merchantID, id, s.phone.sealed, s.phone.mask, s.phone.bidx)
+	}
+	if s.address.set {
+		b.Queue(`update app.merchant_customers
+set address_sealed = $3, address_mask = $4`+where,
+			merchantID, id, s.address.sealed, s.address.mask)
+	}
+	b.Queue(`update app.merchant_customers set updated_at = now()`+where,
+		merchantID, id)
+	if err := execBatch(ctx, q, b); err != nil {
+		return Customer{}, err
+	}
+	return GetCustomer(ctx, q, merchantID, id)
 }
 
 // DeleteCustomer removes a customer (managers and owners). A customer with

@@ -125,7 +125,7 @@ type MemberInput struct {
 
 // ListMembers lists a merchant's members (visible to its members).
 func ListMembers(ctx context.Context, q db.Querier, merchantID uuid.UUID) ([]Member, error) {
-	if err := requireMerchant(ctx, q, merchantID); err != nil {
+	if err := requireMember(ctx, q, merchantID); err != nil {
 		return nil, err
 	}
 	rows, err := q.Query(ctx, `
@@ -175,21 +175,6 @@ delete from app.merchant_members where merchant_id = $1 and user_id = $2`,
 	}
 	if tag.RowsAffected() == 0 {
 		return Missing("member")
-	}
-	return nil
-}
-
-// requireMerchant answers not_found unless the caller can see the merchant,
-// so lists under another tenant's id are 404, not an empty 200.
-func requireMerchant(ctx context.Context, q db.Querier, id uuid.UUID) error {
-	var ok bool
-	err := q.QueryRow(ctx,
-		`select exists (select 1 from app.merchants where id = $1)`, id).Scan(&ok)
-	if err != nil {
-		return err
-	}
-	if !ok {
-		return Missing("merchant")
 	}
 	return nil
 }
