@@ -4,6 +4,10 @@
 package seed
 
 import (
+	"context"
+	"errors"
+	"fmt"
+
 	"github.com/rampart-dev/rampart/internal/auth"
 	"github.com/rampart-dev/rampart/internal/db"
 	"github.com/rampart-dev/rampart/internal/marketplace"
@@ -14,4 +18,81 @@ type Deps struct {
 	DB    *db.DB
 	Auth  *auth.Service
 	Vault *marketplace.Vault
+}
+
+// userAgent marks the sessions the seed opens, so they can be told apart
+// from a person's.
+const userAgent = "rampart-seed"
+
+func meta(requestID string) auth.Meta {
+	return auth.Meta{RequestID: requestID, UserAgent: userAgent}
+}
+
+// signIn logs in as the API's login endpoint does and returns the principal
+// request transactions run as. A missing account or a wrong password is
+// auth.ErrBadCredentials.
+func signIn(ctx context.Context, d Deps, requestID, email, pw string) (*auth.Principal, error) {
+	pair, err := d.Auth.Login(ctx, meta(requestID), email, pw)
+	if err != nil {
+		return nil, err
+	}
+	return d.Auth.Authenticate(pair.AccessToken)
+}
+
+// register signs up and then signs in. Signing up an email that is taken
+// is a silent no-op, as in the API; the login then tells whether the
+// account is usable with pw.
+func register(ctx context.Context, d Deps, requestID, email, pw string) (*auth.Principal, error) {
+	if err := d.Auth.Signup(ctx, meta(requestID), email, pw); err != nil {
+		return nil, fmt.Errorf("sign up %s: %w", email, err)
+	}
+	p, err := signIn(ctx, d, requestID, email, pw)
+	if errors.Is(err, auth.ErrBadCredentials) {
+		return nil, fmt.Errorf("sign in %s: the account exists with "+
+			"another password or is not active", email)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("sign in %s: %w", email, err)
+	}
+	return p, nil
+}
+
+// signInOrRegister signs in, and signs up first when the account does not
+// exist yet.
+func signInOrRegister(ctx context.Context, d Deps, requestID, email, pw string) (*auth.Principal, error) {
+	p, err := signIn(ctx, d, requestID, email, pw)
+	if errors.Is(err, auth.ErrBadCredentials) {
+		return register(ctx, d, requestID, email, pw)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("sign in %s: %w", email, err)
+	}
+	return p, nil
+}
+
+// asUser runs fn in one request transaction as p.
+func asUser(ctx context.Context, d Deps, p *auth.Principal, requestID string, fn func(db.Querier) error) error {
+	return d.DB.Tx(ctx, auth.DBPrincipal(p, meta(requestID)), fn)
+}
+
+// findMerchant returns the caller's merchant with the given slug, or nil
+// when the caller is not a member of one.
+func findMerchant(ctx context.Context, q db.Querier, slug string) (*marketplace.Merchant, error) {
+	page := marketplace.Page{Limit: marketplace.MaxPageSize}
+	for {
+		ms, err := marketplace.ListMerchants(ctx, q, page)
+		if err != nil {
+			return nil, fmt.Errorf("list merchants: %w", err)
+		}
+		for i := range ms {
+			if ms[i].Slug == slug {
+				return &ms[i], nil
+			}
+		}
+		if len(ms) < page.Limit {
+			return nil, nil
+		}
+		last := ms[len(ms)-1]
+		page.AfterTime, page.AfterID = &last.CreatedAt, last.ID
+	}
 }

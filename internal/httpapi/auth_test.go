@@ -1,0 +1,216 @@
+package httpapi_test
+
+import (
+	"crypto/ed25519"
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/json"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+	"github.com/google/uuid"
+
+	"github.com/rampart-dev/rampart/internal/auth"
+)
+
+// TestForgedTokens presents tokens an attacker could make; every one must
+// be refused with 401 and nothing else.
+func TestForgedTokens(t *testing.T) {
+	t.Parallel()
+	h := setup(t, 4)
+	good := h.user("victim@example.test")
+	claims := decodeClaims(t, good)
+
+	sign := func(key ed25519.PrivateKey, kid string, mutate func(jwt.MapClaims)) string {
+		c := jwt.MapClaims{}
+		for k, v := range claims {
+			c[k] = v
+		}
+		mutate(c)
+		tok := jwt.NewWithClaims(jwt.SigningMethodEdDSA, c)
+		if kid != "" {
+			tok.Header["kid"] = kid
+		}
+		s, err := tok.SignedString(key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	_, stranger, _ := ed25519.GenerateKey(rand.Reader)
+	same := func(jwt.MapClaims) {}
+	header := base64.RawURLEncoding.EncodeToString([]byte(`{"alg":"none","typ":"JWT"}`))
+	payload, _ := json.Marshal(claims)
+
+	forgeries := map[string]string{
+		"alg none": header + "." +
+			base64.RawURLEncoding.EncodeToString(payload) + ".",
+		"unknown kid":   sign(stranger, "other", same),
+		"foreign key":   sign(stranger, h.jwtKey.ID, same),
+		"missing kid":   sign(h.jwtKey.Private, "", same),
+		"wrong aud":     sign(h.jwtKey.Private, h.jwtKey.ID, func(c jwt.MapClaims) { c["aud"] = "someone-else" }),
+		"missing aud":   sign(h.jwtKey.Private, h.jwtKey.ID, func(c jwt.MapClaims) { delete(c, "aud") }),
+		"wrong iss":     sign(h.jwtKey.Private, h.jwtKey.ID, func(c jwt.MapClaims) { c["iss"] = "evil" }),
+		"missing iss":   sign(h.jwtKey.Private, h.jwtKey.ID, func(c jwt.MapClaims) { delete(c, "iss") }),
+		"expired":       sign(h.jwtKey.Private, h.jwtKey.ID, func(c jwt.MapClaims) { c["exp"] = time.Now().Add(-time.Hour).Unix() }),
+		"missing exp":   sign(h.jwtKey.Private, h.jwtKey.ID, func(c jwt.MapClaims) { delete(c, "exp") }),
+		"role upgraded": sign(stranger, h.jwtKey.ID, func(c jwt.MapClaims) { c["role"] = "platform_admin" }),
+		"garbage":       "not.a.token",
+	}
+	for name, tok := range forgeries {
+		t.Run(name, func(t *testing.T) {
+			r := h.do("GET", "/v1/me", tok, nil)
+			if r.Status != 401 {
+				t.Fatalf("status %d, want 401: %s", r.Status, r.Body)
+			}
+		})
+	}
+
+	t.Run("the genuine token works (control)", func(t *testing.T) {
+		h.mustStatus(h.do("GET", "/v1/me", good, nil), 200, "me")
+	})
+
+	t.Run("a logged-out session's token is refused at once", func(t *testing.T) {
+		tok := h.login("victim@example.test")
+		h.mustStatus(h.do("GET", "/v1/me", tok, nil), 200, "before logout")
+		h.mustStatus(h.do("POST", "/v1/auth/logout", tok, nil), 204, "logout")
+		h.mustStatus(h.do("GET", "/v1/me", tok, nil), 401, "after logout")
+	})
+}
+
+func decodeClaims(t *testing.T, tok string) map[string]any {
+	t.Helper()
+	parts := strings.Split(tok, ".")
+	raw, err := base64.RawURLEncoding.DecodeString(parts[1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	var c map[string]any
+	if err := json.Unmarshal(raw, &c); err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+func TestLoginLeaksNothing(t *testing.T) {
+	t.Parallel()
+	h := setup(t, 4)
+	h.user("known@example.test")
+
+	bad := []map[string]string{
+		{"email": "known@example.test", "password": "wrong-password-123456"},
+		{"email": "unknown@example.test", "password": testPassword},
+		{"email": "not an email", "password": testPassword},
+	}
+	var bodies []string
+	for _, c := range bad {
+		r := h.do("POST", "/v1/auth/login", "", c)
+		h.mustStatus(r, 401, "login "+c["email"])
+		bodies = append(bodies, requestIDRE.ReplaceAllString(string(r.Body), ""))
+	}
+	for _, b := range bodies[1:] {
+		if b != bodies[0] {
+			t.Errorf("login failures differ:\n%s\n%s", bodies[0], b)
+		}
+	}
+
+	t.Run("signup of a taken email answers like a new one", func(t *testing.T) {
+		r := h.do("POST", "/v1/auth/signup", "", map[string]string{
+			"email": "KNOWN@example.test", "password": testPassword})
+		h.mustStatus(r, 202, "signup taken")
+	})
+
+	t.Run("a weak password is refused with its reason", func(t *testing.T) {
+		r := h.do("POST", "/v1/auth/signup", "", map[string]string{
+			"email": "new@example.test", "password": "short"})
+		h.mustStatus(r, 400, "weak password")
+		if !strings.Contains(string(r.Body), "too_short") {
+			t.Errorf("no reason: %s", r.Body)
+		}
+	})
+}
+
+func TestRefreshRotation(t *testing.T) {
+	t.Parallel()
+	h := setup(t, 4)
+	h.user("rot@example.test")
+	r := h.do("POST", "/v1/auth/login", "", map[string]string{
+		"email": "rot@example.test", "password": testPassword})
+	h.mustStatus(r, 200, "login")
+	var first auth.TokenPair
+	r.json(t, &first)
+
+	r = h.do("POST", "/v1/auth/refresh", "", map[string]string{
+		"refresh_token": first.RefreshToken})
+	h.mustStatus(r, 200, "refresh")
+	var second auth.TokenPair
+	r.json(t, &second)
+	if second.RefreshToken == first.RefreshToken {
+		t.Fatal("refresh token was not rotated")
+	}
+	if second.SessionID != first.SessionID {
+		t.Fatal("refresh moved to another session")
+	}
+
+	t.Run("a stolen token replayed after the grace window revokes the session", func(t *testing.T) {
+		time.Sleep(2500 * time.Millisecond) // grace is 2s in tests
+		r := h.do("POST", "/v1/auth/refresh", "", map[string]string{
+			"refresh_token": first.RefreshToken})
+		h.mustStatus(r, 401, "replay")
+		h.mustStatus(h.do("GET", "/v1/me", second.AccessToken, nil), 401,
+			"access token of the revoked session")
+		r = h.do("POST", "/v1/auth/refresh", "", map[string]string{
+			"refresh_token": second.RefreshToken})
+		h.mustStatus(r, 401, "the legitimate client's newer token")
+	})
+
+	t.Run("an unknown refresh token is refused", func(t *testing.T) {
+		r := h.do("POST", "/v1/auth/refresh", "", map[string]string{
+			"refresh_token": "rt_" + uuid.NewString()})
+		h.mustStatus(r, 401, "unknown refresh")
+	})
+}
+
+func TestSessions(t *testing.T) {
+	t.Parallel()
+	h := setup(t, 4)
+	one := h.user("multi@example.test")
+	two := h.login("multi@example.test")
+	other := h.user("other@example.test")
+
+	r := h.do("GET", "/v1/auth/sessions", one, nil)
+	h.mustStatus(r, 200, "sessions")
+	var list struct {
+		Data []auth.Session `json:"data"`
+	}
+	r.json(t, &list)
+	if len(list.Data) != 2 {
+		t.Fatalf("want 2 sessions, got %d", len(list.Data))
+	}
+	var twoID uuid.UUID
+	for _, s := range list.Data {
+		if !s.Current {
+			twoID = s.ID
+		}
+	}
+
+	t.Run("another user cannot revoke my session", func(t *testing.T) {
+		h.mustStatus(h.do("DELETE", "/v1/auth/sessions/"+twoID.String(), other, nil),
+			404, "foreign revoke")
+		h.mustStatus(h.do("GET", "/v1/me", two, nil), 200, "still alive")
+	})
+
+	t.Run("I can revoke my other session", func(t *testing.T) {
+		h.mustStatus(h.do("DELETE", "/v1/auth/sessions/"+twoID.String(), one, nil),
+			204, "revoke")
+		h.mustStatus(h.do("GET", "/v1/me", two, nil), 401, "revoked")
+		h.mustStatus(h.do("GET", "/v1/me", one, nil), 200, "current")
+	})
+
+	t.Run("sign out everywhere", func(t *testing.T) {
+		h.mustStatus(h.do("POST", "/v1/auth/logout-all", one, nil), 204, "all")
+		h.mustStatus(h.do("GET", "/v1/me", one, nil), 401, "after all")
+	})
+}
