@@ -72,10 +72,40 @@ func (d *DB) Tx(ctx context.Context, p Principal, fn func(Querier) error) error 
 	if err := fn(tx); err != nil {
 		return Translate(err)
 	}
-	if _, err := conn.Exec(ctx, "commit"); err != nil {
-		return Translate(fmt.Errorf("commit: %w", err))
+	if err := tx.commit(ctx); err != nil {
+		return Translate(err)
 	}
 	committed = true
+	return nil
+}
+
+// commit commits and, in the same round trip, resets every session-level
+// setting: a statement that ran set_config(..., false) or SET inside the
+// transaction (an injection, or a bug) must not leave its role, claims or
+// timeouts on the pooled connection. COMMIT answers ROLLBACK when the
+// transaction had already failed; that is an error, not a success.
+func (t *requestTx) commit(ctx context.Context) error {
+	b := &pgx.Batch{}
+	b.Queue("commit")
+	b.Queue("reset role")
+	b.Queue("reset all")
+	br := t.conn.SendBatch(ctx, b)
+	tag, err := br.Exec()
+	if err != nil {
+		br.Close()
+		return fmt.Errorf("commit: %w", err)
+	}
+	if tag.String() != "COMMIT" {
+		br.Close()
+		return fmt.Errorf("commit: %w", pgx.ErrTxCommitRollback)
+	}
+	_, err1 := br.Exec()
+	_, err2 := br.Exec()
+	if err := errors.Join(err1, err2, br.Close()); err != nil {
+		// The data is committed; only the reset failed. Close the
+		// connection so the pool never hands it out again.
+		_ = t.conn.Conn().Close(context.Background())
+	}
 	return nil
 }
 
