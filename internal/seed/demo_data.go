@@ -26,12 +26,13 @@ var (
 const demoShopperEmail = "shopper@rampart.example.test"
 
 type demoMerchant struct {
-	name        string
-	slug        string
-	skuPrefix   string
-	category    string
-	description string
-	items       []demoItem
+	name         string
+	slug         string
+	skuPrefix    string
+	category     string
+	description  string
+	contactPhone string
+	items        []demoItem
 }
 
 type demoItem struct {
@@ -49,8 +50,9 @@ const (
 var demoMerchants = []demoMerchant{
 	{
 		name: "Acme Coffee", slug: "acme-coffee", skuPrefix: "ACME",
-		category:    "coffee",
-		description: "Small-batch roasts and brewing gear.",
+		category:     "coffee",
+		description:  "Small-batch roasts and brewing gear.",
+		contactPhone: "+1 202 555 0100",
 		items: []demoItem{
 			{"House espresso beans 1 kg", 8900}, {"Decaf beans 500 g", 5400},
 			{"Cold brew bottle 1 l", 2900}, {"Ceramic mug", 4500},
@@ -60,8 +62,9 @@ var demoMerchants = []demoMerchant{
 	},
 	{
 		name: "Blue Bikes", slug: "blue-bikes", skuPrefix: "BLUE",
-		category:    "bikes",
-		description: "City bikes, parts and repairs.",
+		category:     "bikes",
+		description:  "City bikes, parts and repairs.",
+		contactPhone: "+1 202 555 0101",
 		items: []demoItem{
 			{"City bike 7-speed", 249900}, {"Helmet", 18900},
 			{"U-lock", 15900}, {"Tyre 700x32c", 9900},
@@ -71,8 +74,9 @@ var demoMerchants = []demoMerchant{
 	},
 	{
 		name: "Casa Verde", slug: "casa-verde", skuPrefix: "CASA",
-		category:    "garden",
-		description: "House plants, pots and everything to keep them green.",
+		category:     "garden",
+		description:  "House plants, pots and everything to keep them green.",
+		contactPhone: "+1 202 555 0102",
 		items: []demoItem{
 			{"Monstera deliciosa", 12900}, {"Snake plant", 7900},
 			{"Terracotta pot 20 cm", 3900}, {"Potting soil 10 l", 2900},

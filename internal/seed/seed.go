@@ -5,6 +5,7 @@ package seed
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 
@@ -47,7 +48,7 @@ func register(ctx context.Context, d Deps, requestID, email, pw string) (*auth.P
 		return nil, fmt.Errorf("sign up %s: %w", email, err)
 	}
 	p, err := signIn(ctx, d, requestID, email, pw)
-	if errors.Is(err, auth.ErrBadCredentials) {
+	if isBadCredentials(err) {
 		return nil, fmt.Errorf("sign in %s: the account exists with "+
 			"another password or is not active", email)
 	}
@@ -61,13 +62,24 @@ func register(ctx context.Context, d Deps, requestID, email, pw string) (*auth.P
 // exist yet.
 func signInOrRegister(ctx context.Context, d Deps, requestID, email, pw string) (*auth.Principal, error) {
 	p, err := signIn(ctx, d, requestID, email, pw)
-	if errors.Is(err, auth.ErrBadCredentials) {
+	if isBadCredentials(err) {
 		return register(ctx, d, requestID, email, pw)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("sign in %s: %w", email, err)
 	}
 	return p, nil
+}
+
+// signOut revokes the session the seed opened for p: nobody holds its
+// tokens, so it should not stay live until it expires. It runs even when
+// ctx is cancelled.
+func signOut(ctx context.Context, d Deps, requestID string, p *auth.Principal) error {
+	err := d.Auth.Logout(context.WithoutCancel(ctx), meta(requestID), p)
+	if err != nil {
+		return fmt.Errorf("sign out: %w", err)
+	}
+	return nil
 }
 
 // asUser runs fn in one request transaction as p.
@@ -95,4 +107,20 @@ func findMerchant(ctx context.Context, q db.Querier, slug string) (*marketplace.
 		last := ms[len(ms)-1]
 		page.AfterTime, page.AfterID = &last.CreatedAt, last.ID
 	}
+}
+
+func ptr[T any](v T) *T { return &v }
+
+// loginCurl is a command line that signs in against a local server.
+func loginCurl(email, pw string) string {
+	body, _ := json.Marshal(struct {
+		Email    string `json:"email"`
+		Password string `json:"password"`
+	}{email, pw})
+	return "curl -s localhost:8080/v1/auth/login " +
+		"-H 'content-type: application/json' -d '" + string(body) + "'"
+}
+
+func isBadCredentials(err error) bool {
+	return errors.Is(err, auth.ErrBadCredentials)
 }

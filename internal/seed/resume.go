@@ -1,0 +1,84 @@
+package seed
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/rampart-dev/rampart/internal/db"
+	"github.com/rampart-dev/rampart/internal/marketplace"
+)
+
+// loadState reads what an earlier run created for a merchant, page by
+// page through the same list calls the API serves.
+func (l *loader) loadState(ctx context.Context, q db.Querier, id uuid.UUID) (*merchantState, error) {
+	ms := newState(id)
+	err := eachPage(func(p marketplace.Page) (int, *time.Time, uuid.UUID, error) {
+		items, err := marketplace.ListItems(ctx, q, id, p)
+		for _, it := range items {
+			ms.items[it.SKU] = it.ID
+		}
+		return pageEnd(items, err, func(it marketplace.Item) (time.Time, uuid.UUID) {
+			return it.CreatedAt, it.ID
+		})
+	})
+	if err != nil {
+		return nil, fmt.Errorf("list items: %w", err)
+	}
+
+	err = eachPage(func(p marketplace.Page) (int, *time.Time, uuid.UUID, error) {
+		cs, err := l.d.Vault.ListCustomers(ctx, q, id,
+			marketplace.CustomerFilter{}, p)
+		for _, c := range cs {
+			if c.ExternalRef != nil {
+				ms.customers[*c.ExternalRef] = c.ID
+			}
+		}
+		return pageEnd(cs, err, func(c marketplace.Customer) (time.Time, uuid.UUID) {
+			return c.CreatedAt, c.ID
+		})
+	})
+	if err != nil {
+		return nil, fmt.Errorf("list customers: %w", err)
+	}
+
+	err = eachPage(func(p marketplace.Page) (int, *time.Time, uuid.UUID, error) {
+		orders, err := marketplace.ListOrders(ctx, q, id, nil, p)
+		for _, o := range orders {
+			if o.ExternalRef != nil {
+				ms.orders[*o.ExternalRef] = true
+			}
+		}
+		return pageEnd(orders, err, func(o marketplace.Order) (time.Time, uuid.UUID) {
+			return o.CreatedAt, o.ID
+		})
+	})
+	if err != nil {
+		return nil, fmt.Errorf("list orders: %w", err)
+	}
+	return ms, nil
+}
+
+// eachPage calls list with successive keyset pages until one comes back
+// short.
+func eachPage(list func(marketplace.Page) (int, *time.Time, uuid.UUID, error)) error {
+	p := marketplace.Page{Limit: marketplace.MaxPageSize}
+	for {
+		n, at, id, err := list(p)
+		if err != nil || n < p.Limit {
+			return err
+		}
+		p.AfterTime, p.AfterID = at, id
+	}
+}
+
+// pageEnd returns a page's length and the keyset position of its last row.
+func pageEnd[T any](rows []T, err error, key func(T) (time.Time, uuid.UUID)) (int, *time.Time, uuid.UUID, error) {
+	if err != nil || len(rows) == 0 {
+		return 0, nil, uuid.Nil, err
+	}
+	at, id := key(rows[len(rows)-1])
+	return len(rows), &at, id, nil
+}
