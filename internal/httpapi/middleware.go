@@ -26,7 +26,21 @@ const (
 	keyRequestID ctxKey = iota
 	keyClientIP
 	keyPrincipal
+	keyLogInfo
 )
+
+// logInfo is what later middleware learns about a request that the access
+// log, which runs first, must still print.
+type logInfo struct {
+	clientIP string
+	userID   string
+}
+
+func noteForLog(r *http.Request, f func(*logInfo)) {
+	if li, ok := r.Context().Value(keyLogInfo).(*logInfo); ok {
+		f(li)
+	}
+}
 
 func requestID(r *http.Request) string {
 	id, _ := r.Context().Value(keyRequestID).(string)
@@ -110,7 +124,8 @@ func (s *Server) accessLog(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		sw := &statusWriter{ResponseWriter: w}
-		next.ServeHTTP(sw, r)
+		li := &logInfo{}
+		next.ServeHTTP(sw, r.WithContext(context.WithValue(r.Context(), keyLogInfo, li)))
 		if r.URL.Path == "/healthz" || r.URL.Path == "/readyz" {
 			return
 		}
@@ -124,10 +139,10 @@ func (s *Server) accessLog(next http.Handler) http.Handler {
 			zap.String("route", route),
 			zap.Int("status", sw.status),
 			zap.Duration("duration", time.Since(start)),
-			zap.String("client_ip", clientIP(r)),
+			zap.String("client_ip", li.clientIP),
 		}
-		if p := principal(r); p != nil {
-			fields = append(fields, zap.String("user_id", p.UserID.String()))
+		if li.userID != "" {
+			fields = append(fields, zap.String("user_id", li.userID))
 		}
 		s.log.Log(levelFor(sw.status), "request", fields...)
 	})
@@ -198,6 +213,7 @@ func (c *ClientIP) isTrusted(a netip.Addr) bool {
 func (s *Server) clientIP(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ip := s.ClientIP.Resolve(r.Header, r.RemoteAddr)
+		noteForLog(r, func(li *logInfo) { li.clientIP = ip })
 		ctx := context.WithValue(r.Context(), keyClientIP, ip)
 		next.ServeHTTP(w, r.WithContext(ctx))
 	})
@@ -237,6 +253,7 @@ func (s *Server) authenticate(next http.Handler) http.Handler {
 			s.unauthorized(w, r, err)
 			return
 		}
+		noteForLog(r, func(li *logInfo) { li.userID = p.UserID.String() })
 		ctx := context.WithValue(r.Context(), keyPrincipal, p)
 		next.ServeHTTP(w, r.WithContext(ctx))
 	})

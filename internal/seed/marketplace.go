@@ -50,6 +50,10 @@ func Marketplace(ctx context.Context, d Deps, dir string, out io.Writer) error {
 // customer with synthetic name, email, phone and street. An order's
 // payments are split among its sellers' parts in proportion to each part's
 // value (prices plus freight); the last part takes the rounding remainder.
+// An item's price is the first price the seller charged for the product
+// and, as in the API, lines are priced from items; so where a price changed
+// over time, an order's total differs from its payments (about a fifth of
+// the orders).
 //
 // Sellers load in parallel, each in a few transactions: one for the
 // merchant, its page, items and listings, then one per batch of orders. A
@@ -74,7 +78,7 @@ func MarketplaceWithOptions(ctx context.Context, d Deps, dir string, out io.Writ
 	workers := l.workers(opt.Workers)
 	mode := "loading"
 	if l.resume {
-		mode = "resuming: checking"
+		mode = "resuming"
 	}
 	fmt.Fprintf(out, "%s %d sellers with %d workers\n", mode, len(plans),
 		workers)
