@@ -28,7 +28,8 @@ type app struct {
 
 func newLogger(cfg *config.Config) (*zap.Logger, error) {
 	if cfg.Development() {
-		return zap.NewDevelopment()
+		// Stack traces only for errors: a refused request is not a bug.
+		return zap.NewDevelopment(zap.AddStacktrace(zap.ErrorLevel))
 	}
 	return zap.NewProduction()
 }

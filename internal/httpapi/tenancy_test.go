@@ -116,6 +116,7 @@ func (w *tenants) endpoints() []endpoint {
 		{"GET", m + "/items", nil, expect{401, 404, 404, 200, 200}},
 		{"POST", m + "/items", sku, expect{401, 404, 404, 201, 201}},
 		{"GET", m + "/items/" + id("item"), nil, expect{401, 404, 404, 200, 200}},
+		{"GET", m + "/items/" + id("pub"), nil, expect{401, 404, 404, 200, 200}},
 		{"PATCH", m + "/items/" + id("item"), fixed(map[string]any{"stock": 5}), expect{401, 404, 404, 200, 200}},
 		{"DELETE", m + "/items/" + id("doomed_item"), nil, expect{401, 404, 404, 404, 204}},
 		{"GET", m + "/market", nil, expect{401, 404, 404, 200, 200}},

@@ -110,8 +110,13 @@ returning`+itemColumns, merchantID, in.SKU, in.Title, in.Description,
 	return i, notFoundAs(err, "merchant")
 }
 
-// GetItem returns an item: to members, or to anyone when published.
+// GetItem returns an item to the merchant's members. This is the
+// management view (stock included); the public sees items through the
+// market.
 func GetItem(ctx context.Context, q db.Querier, merchantID, id uuid.UUID) (Item, error) {
+	if err := requireMember(ctx, q, merchantID); err != nil {
+		return Item{}, err
+	}
 	i, err := scanItem(q.QueryRow(ctx, `select`+itemColumns+`
 from app.merchant_items where merchant_id = $1 and id = $2`, merchantID, id))
 	return i, notFoundAs(err, "item")
