@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"time"
@@ -77,30 +78,20 @@ func (s *Server) logoutAll(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) listSessions(w http.ResponseWriter, r *http.Request) error {
-	var out []auth.Session
-	err := s.tx(r, func(q db.Querier) (err error) {
-		out, err = s.Auth.Sessions(r.Context(), q, principal(r))
-		return err
+	return txJSON(s, w, r, http.StatusOK, func(ctx context.Context, q db.Querier) (list[auth.Session], error) {
+		rows, err := s.Auth.Sessions(ctx, q, principal(r))
+		return list[auth.Session]{Data: rows}, err
 	})
-	if err != nil {
-		return err
-	}
-	return writeJSON(w, http.StatusOK, list[auth.Session]{Data: out})
 }
 
 func (s *Server) revokeSession(w http.ResponseWriter, r *http.Request) error {
-	id, err := idParam(r, "sessionID")
+	id, err := ids(r, "sessionID")
 	if err != nil {
 		return err
 	}
-	err = s.tx(r, func(q db.Querier) error {
-		return auth.RevokeSession(r.Context(), q, id)
+	return s.noContent(w, r, func(ctx context.Context, q db.Querier) error {
+		return auth.RevokeSession(ctx, q, id[0])
 	})
-	if err != nil {
-		return err
-	}
-	w.WriteHeader(http.StatusNoContent)
-	return nil
 }
 
 type user struct {
@@ -112,17 +103,14 @@ type user struct {
 }
 
 func (s *Server) me(w http.ResponseWriter, r *http.Request) error {
-	var u user
-	err := s.tx(r, func(q db.Querier) error {
-		return q.QueryRow(r.Context(), `
+	return txJSON(s, w, r, http.StatusOK, func(ctx context.Context, q db.Querier) (user, error) {
+		var u user
+		err := q.QueryRow(ctx, `
 select id, email, platform_role, status, created_at
 from auth.users where id = (select auth.uid())`).
 			Scan(&u.ID, &u.Email, &u.PlatformRole, &u.Status, &u.CreatedAt)
+		return u, err
 	})
-	if err != nil {
-		return err
-	}
-	return writeJSON(w, http.StatusOK, u)
 }
 
 func requirePlatformAdmin(r *http.Request) error {

@@ -1,111 +1,62 @@
 package httpapi
 
 import (
+	"context"
 	"net/http"
 
-	"github.com/rampart-dev/rampart/internal/cursor"
 	"github.com/rampart-dev/rampart/internal/db"
 	m "github.com/rampart-dev/rampart/internal/marketplace"
 )
 
 func (s *Server) listItems(w http.ResponseWriter, r *http.Request) error {
-	mid, err := idParam(r, "merchantID")
+	mid, scope, p, err := s.pageOf(r, "items")
 	if err != nil {
 		return err
 	}
-	scope := merchantScope("items", mid)
-	p, err := s.page(r, scope)
-	if err != nil {
-		return err
-	}
-	var out []m.Item
-	err = s.tx(r, func(q db.Querier) (err error) {
-		out, err = m.ListItems(r.Context(), q, mid, p)
-		return err
-	})
-	if err != nil {
-		return err
-	}
-	return respondPage(s, w, scope, p, out, func(x m.Item) cursor.Position {
-		return cursor.Position{Time: x.CreatedAt, ID: x.ID}
+	return txPage(s, w, r, scope, p, itemKey, func(ctx context.Context, q db.Querier) ([]m.Item, error) {
+		return m.ListItems(ctx, q, mid, p)
 	})
 }
 
 func (s *Server) createItem(w http.ResponseWriter, r *http.Request) error {
-	mid, err := idParam(r, "merchantID")
-	if err != nil {
-		return err
-	}
 	var in m.ItemInput
-	if err := decode(w, r, &in); err != nil {
-		return err
-	}
-	var out m.Item
-	err = s.tx(r, func(q db.Querier) (err error) {
-		out, err = m.CreateItem(r.Context(), q, mid, in)
-		return err
-	})
+	id, err := idsAndBody(w, r, &in, "merchantID")
 	if err != nil {
 		return err
 	}
-	return writeJSON(w, http.StatusCreated, out)
+	return txJSON(s, w, r, http.StatusCreated, func(ctx context.Context, q db.Querier) (m.Item, error) {
+		return m.CreateItem(ctx, q, id[0], in)
+	})
 }
 
 func (s *Server) getItem(w http.ResponseWriter, r *http.Request) error {
-	mid, err := idParam(r, "merchantID")
+	id, err := ids(r, "merchantID", "itemID")
 	if err != nil {
 		return err
 	}
-	id, err := idParam(r, "itemID")
-	if err != nil {
-		return err
-	}
-	var out m.Item
-	err = s.tx(r, func(q db.Querier) (err error) {
-		out, err = m.GetItem(r.Context(), q, mid, id)
-		return err
+	return txJSON(s, w, r, http.StatusOK, func(ctx context.Context, q db.Querier) (m.Item, error) {
+		return m.GetItem(ctx, q, id[0], id[1])
 	})
-	if err != nil {
-		return err
-	}
-	return writeJSON(w, http.StatusOK, out)
 }
 
 func (s *Server) updateItem(w http.ResponseWriter, r *http.Request) error {
-	mid, err := idParam(r, "merchantID")
-	if err != nil {
-		return err
-	}
-	id, err := idParam(r, "itemID")
-	if err != nil {
-		return err
-	}
 	var in m.ItemInput
-	if err := decode(w, r, &in); err != nil {
-		return err
-	}
-	var out m.Item
-	err = s.tx(r, func(q db.Querier) (err error) {
-		out, err = m.UpdateItem(r.Context(), q, mid, id, in)
-		return err
-	})
+	id, err := idsAndBody(w, r, &in, "merchantID", "itemID")
 	if err != nil {
 		return err
 	}
-	return writeJSON(w, http.StatusOK, out)
+	return txJSON(s, w, r, http.StatusOK, func(ctx context.Context, q db.Querier) (m.Item, error) {
+		return m.UpdateItem(ctx, q, id[0], id[1], in)
+	})
 }
 
 func (s *Server) deleteItem(w http.ResponseWriter, r *http.Request) error {
-	mid, err := idParam(r, "merchantID")
+	id, err := ids(r, "merchantID", "itemID")
 	if err != nil {
 		return err
 	}
-	id, err := idParam(r, "itemID")
-	if err != nil {
-		return err
-	}
-	return s.noContent(w, r, func(q db.Querier) error {
-		return m.DeleteItem(r.Context(), q, mid, id)
+	return s.noContent(w, r, func(ctx context.Context, q db.Querier) error {
+		return m.DeleteItem(ctx, q, id[0], id[1])
 	})
 }
 
@@ -115,65 +66,50 @@ func (s *Server) browseMarket(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	f := m.MarketFilter{Category: optString(r, "category")}
-	if f.MinPrice, err = optInt(r, "min_price_cents"); err != nil {
+	f, err := marketFilter(r)
+	if err != nil {
 		return err
 	}
+	return txPage(s, w, r, scope, p, listingKey, func(ctx context.Context, q db.Querier) ([]m.Listing, error) {
+		return m.BrowseMarket(ctx, q, f, p)
+	})
+}
+
+func marketFilter(r *http.Request) (m.MarketFilter, error) {
+	f := m.MarketFilter{Category: optString(r, "category")}
+	var err error
+	if f.MinPrice, err = optInt(r, "min_price_cents"); err != nil {
+		return f, err
+	}
 	if f.MaxPrice, err = optInt(r, "max_price_cents"); err != nil {
-		return err
+		return f, err
 	}
 	if v := optString(r, "merchant_id"); v != nil {
 		id, err := parseUUID("merchant_id", *v)
 		if err != nil {
-			return err
+			return f, err
 		}
 		f.MerchantID = &id
 	}
-	var out []m.Listing
-	err = s.tx(r, func(q db.Querier) (err error) {
-		out, err = m.BrowseMarket(r.Context(), q, f, p)
-		return err
-	})
-	if err != nil {
-		return err
-	}
-	return respondPage(s, w, scope, p, out, listingKey)
-}
-
-func listingKey(x m.Listing) cursor.Position {
-	return cursor.Position{Time: x.ListedAt, ID: x.ID}
+	return f, nil
 }
 
 func (s *Server) listMerchantListings(w http.ResponseWriter, r *http.Request) error {
-	mid, err := idParam(r, "merchantID")
+	mid, scope, p, err := s.pageOf(r, "listings")
 	if err != nil {
 		return err
 	}
-	scope := merchantScope("listings", mid)
-	p, err := s.page(r, scope)
-	if err != nil {
-		return err
-	}
-	var out []m.Listing
-	err = s.tx(r, func(q db.Querier) (err error) {
-		out, err = m.ListMerchantListings(r.Context(), q, mid, p)
-		return err
+	return txPage(s, w, r, scope, p, listingKey, func(ctx context.Context, q db.Querier) ([]m.Listing, error) {
+		return m.ListMerchantListings(ctx, q, mid, p)
 	})
-	if err != nil {
-		return err
-	}
-	return respondPage(s, w, scope, p, out, listingKey)
 }
 
 func (s *Server) listItem(w http.ResponseWriter, r *http.Request) error {
-	mid, err := idParam(r, "merchantID")
-	if err != nil {
-		return err
-	}
 	var in struct {
 		ItemID *string `json:"item_id"`
 	}
-	if err := decode(w, r, &in); err != nil {
+	id, err := idsAndBody(w, r, &in, "merchantID")
+	if err != nil {
 		return err
 	}
 	if in.ItemID == nil {
@@ -183,27 +119,17 @@ func (s *Server) listItem(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	var out m.Listing
-	err = s.tx(r, func(q db.Querier) (err error) {
-		out, err = m.ListItem(r.Context(), q, mid, itemID)
-		return err
+	return txJSON(s, w, r, http.StatusCreated, func(ctx context.Context, q db.Querier) (m.Listing, error) {
+		return m.ListItem(ctx, q, id[0], itemID)
 	})
-	if err != nil {
-		return err
-	}
-	return writeJSON(w, http.StatusCreated, out)
 }
 
 func (s *Server) delistItem(w http.ResponseWriter, r *http.Request) error {
-	mid, err := idParam(r, "merchantID")
+	id, err := ids(r, "merchantID", "listingID")
 	if err != nil {
 		return err
 	}
-	id, err := idParam(r, "listingID")
-	if err != nil {
-		return err
-	}
-	return s.noContent(w, r, func(q db.Querier) error {
-		return m.DelistItem(r.Context(), q, mid, id)
+	return s.noContent(w, r, func(ctx context.Context, q db.Querier) error {
+		return m.DelistItem(ctx, q, id[0], id[1])
 	})
 }
