@@ -25,6 +25,8 @@ commands:
   seed marketplace DIR        load the public marketplace dataset from DIR
   admin create --email E      create a platform admin (password from stdin,
                               or generated and printed once)
+  keys rotate [--batch N] [--seal-plaintext]
+                              re-seal PII under the newest key (DATABASE_URL: an owner)
   config                      print the configuration with secrets masked
   version                     print the version
 `
@@ -61,6 +63,8 @@ func run(ctx context.Context, args []string) error {
 		return seedCmd(ctx, args[1:])
 	case "admin":
 		return adminCmd(ctx, args[1:])
+	case "keys":
+		return keysCmd(ctx, args[1:])
 	case "config":
 		return configCmd()
 	case "version":

@@ -23,6 +23,7 @@ const (
 	MethodNotAllowed Code = "method_not_allowed"
 	Conflict         Code = "conflict"
 	TooLarge         Code = "payload_too_large"
+	CardData         Code = "card_data_refused"
 	UnsupportedMedia Code = "unsupported_media_type"
 	RateLimited      Code = "rate_limited"
 	Unavailable      Code = "unavailable"
@@ -38,6 +39,7 @@ var statusByCode = map[Code]int{
 	MethodNotAllowed: http.StatusMethodNotAllowed,
 	Conflict:         http.StatusConflict,
 	TooLarge:         http.StatusRequestEntityTooLarge,
+	CardData:         http.StatusUnprocessableEntity,
 	UnsupportedMedia: http.StatusUnsupportedMediaType,
 	RateLimited:      http.StatusTooManyRequests,
 	Unavailable:      http.StatusServiceUnavailable,
@@ -65,6 +67,8 @@ type Error struct {
 	Message string
 	Fields  []FieldError
 	Cause   error
+	// RetryAfter, in seconds, tells a rate-limited client when to retry.
+	RetryAfter int
 }
 
 func (e *Error) Error() string {

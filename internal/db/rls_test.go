@@ -260,8 +260,10 @@ var tenantReads = []struct{ table, sql string }{
 		where id = $1 and $2::uuid is not null`},
 	{"merchant_items", `select count(*) from app.merchant_items
 		where merchant_id = $1 and $2::uuid is not null`},
-	{"merchant_customers", `select count(*) from app.merchant_customers
-		where merchant_id = $1 and $2::uuid is not null`},
+	{"merchant_customers (through the audited door)", `select count(*)
+		from security.get_customer_data_secure($1, 'list', null, null, null,
+		  null, null, null, 100, null)
+		where status = 'ok' and $2::uuid is not null`},
 	{"orders", `select count(*) from app.orders
 		where merchant_id = $1 and $2::uuid is not null`},
 	{"order_lines", `select count(*) from app.order_lines
@@ -422,9 +424,17 @@ func TestRLSRawPII(t *testing.T) {
 		})
 	}
 
-	t.Run("control: A reads the masks of A's customer", func(t *testing.T) {
+	t.Run("even masks are not readable outside the audited door", func(t *testing.T) {
+		f.refused(t, conn, insufficientPrivilege, "authenticated", claimsA,
+			`select name_mask, email_mask from app.merchant_customers`)
+	})
+
+	t.Run("control: A reads the masks of A's customer through the door", func(t *testing.T) {
 		n, err := attempt(t, conn, "authenticated", claimsA, `
-select name_mask, email_mask from app.merchant_customers`)
+select name_mask, email_mask
+from security.get_customer_data_secure($1, 'list', null, null, null, null,
+  null, null, 100, null)
+where status = 'ok'`, f.merchantA)
 		if err != nil || n != 1 {
 			t.Fatalf("got %d rows, %v; want A's one customer", n, err)
 		}
@@ -493,9 +503,12 @@ values ($1, 'planted', 'planted by A', 1)`, f.merchantB)
 	})
 
 	t.Run("A cannot rename B's customers", func(t *testing.T) {
-		f.noRows(t, conn, "authenticated", claimsA, `
+		f.refused(t, conn, insufficientPrivilege, "authenticated", claimsA, `
 update app.merchant_customers set external_ref = 'x'
 where merchant_id = $1`, f.merchantB)
+		f.noRows(t, conn, "authenticated", claimsA, `
+select 1 from app.update_customer($1, $2, 'x', null, null, null, null, null,
+  null, null, null, null, null) ok where ok`, f.merchantB, f.customerB)
 	})
 
 	t.Run("A cannot order for B's customer", func(t *testing.T) {
@@ -517,9 +530,12 @@ values ($1, $2, 'owner')`, f.merchantB, f.userA)
 	})
 
 	t.Run("A cannot delete B's items or customers", func(t *testing.T) {
-		f.noRows(t, conn, "authenticated", claimsA,
+		f.refused(t, conn, insufficientPrivilege, "authenticated", claimsA,
 			`delete from app.merchant_customers where merchant_id = $1`,
 			f.merchantB)
+		f.noRows(t, conn, "authenticated", claimsA,
+			`select 1 from app.erase_customer($1, $2) ok where ok`,
+			f.merchantB, f.customerB)
 		f.noRows(t, conn, "authenticated", claimsA,
 			`delete from app.merchant_items where merchant_id = $1`,
 			f.merchantB)

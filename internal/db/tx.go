@@ -69,7 +69,14 @@ func (d *DB) Tx(ctx context.Context, p Principal, fn func(Querier) error) error 
 			tx.rollback()
 		}
 	}()
-	if err := fn(tx); err != nil {
+	var keep *keepError
+	if err := fn(tx); errors.As(err, &keep) {
+		if cerr := tx.commit(ctx); cerr != nil {
+			return Translate(cerr)
+		}
+		committed = true
+		return Translate(keep.err)
+	} else if err != nil {
 		return Translate(err)
 	}
 	if err := tx.commit(ctx); err != nil {
@@ -192,3 +199,14 @@ func (t *requestTx) SendBatch(ctx context.Context, b *pgx.Batch) pgx.BatchResult
 func IsSessionInvalid(err error) bool {
 	return errors.Is(err, ErrSessionInvalid)
 }
+
+// keepError carries a failure whose transaction must still commit.
+type keepError struct{ err error }
+
+func (e *keepError) Error() string { return e.err.Error() }
+func (e *keepError) Unwrap() error { return e.err }
+
+// CommitAndFail makes Tx commit what fn wrote and then return err. It is
+// for failures that must leave a durable trace: a refused or over-quota
+// read of customer data still commits its audit row and security event.
+func CommitAndFail(err error) error { return &keepError{err: err} }

@@ -16,6 +16,11 @@ import (
 // maxBody bounds every request body.
 const maxBody = 64 << 10
 
+// errCardData refuses a body that carries something shaped like a card
+// number; the edge also records a security event for it.
+var errCardData = apperr.New(apperr.CardData,
+	"request carries what looks like a card number; send a payment provider token instead")
+
 // decode reads exactly one JSON object into dst. Unknown fields, trailing
 // data, a wrong content type, an oversized body and anything shaped like a
 // card number are refused; server-owned fields such as merchant_id, totals
@@ -36,8 +41,7 @@ func decode(w http.ResponseWriter, r *http.Request, dst any) error {
 		return apperr.Wrap(apperr.Invalid, "request body could not be read", err)
 	}
 	if pii.LooksLikeCardNumber(string(body)) {
-		return apperr.New(apperr.Invalid,
-			"request carries what looks like a card number; send a payment provider token instead")
+		return errCardData
 	}
 	return decodeBytes(body, dst)
 }

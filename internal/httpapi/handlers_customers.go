@@ -3,6 +3,7 @@ package httpapi
 import (
 	"context"
 	"net/http"
+	"strings"
 
 	"github.com/rampart-dev/rampart/internal/db"
 	m "github.com/rampart-dev/rampart/internal/marketplace"
@@ -13,7 +14,10 @@ func (s *Server) listCustomers(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	f := m.CustomerFilter{Email: optString(r, "email"), Phone: optString(r, "phone")}
+	f, err := customerFilter(r)
+	if err != nil {
+		return err
+	}
 	return txPage(s, w, r, scope, p, customerKey, func(ctx context.Context, q db.Querier) ([]m.Customer, error) {
 		return s.Vault.ListCustomers(ctx, q, mid, f, p)
 	})
@@ -57,8 +61,63 @@ func (s *Server) deleteCustomer(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	return s.noContent(w, r, func(ctx context.Context, q db.Querier) error {
-		return m.DeleteCustomer(ctx, q, id[0], id[1])
+		return m.EraseCustomer(ctx, q, id[0], id[1])
 	})
+}
+
+func (s *Server) revealCustomer(w http.ResponseWriter, r *http.Request) error {
+	var in struct {
+		Reason *string `json:"reason"`
+	}
+	id, err := idsAndBody(w, r, &in, "merchantID", "customerID")
+	if err != nil {
+		return err
+	}
+	if in.Reason == nil || len([]rune(*in.Reason)) < 5 || len(*in.Reason) > 500 {
+		return invalidField("reason", "say why, in 5 to 500 characters")
+	}
+	return txJSON(s, w, r, http.StatusOK, func(ctx context.Context, q db.Querier) (m.PlainCustomer, error) {
+		return s.Vault.Reveal(ctx, q, id[0], id[1], *in.Reason)
+	})
+}
+
+func (s *Server) exportCustomer(w http.ResponseWriter, r *http.Request) error {
+	id, err := ids(r, "merchantID", "customerID")
+	if err != nil {
+		return err
+	}
+	return txJSON(s, w, r, http.StatusOK, func(ctx context.Context, q db.Querier) (m.CustomerExport, error) {
+		return s.Vault.Export(ctx, q, id[0], id[1])
+	})
+}
+
+// customerFilter reads the only filters customer lists accept. Sorting or
+// searching on PII is refused outright: masked fields cannot be ordered or
+// matched, and an exact email or phone goes through the blind index.
+func customerFilter(r *http.Request) (m.CustomerFilter, error) {
+	for k := range r.URL.Query() {
+		switch k {
+		case "limit", "cursor", "email", "phone", "ids":
+		default:
+			return m.CustomerFilter{}, invalidField(k,
+				"customers can only be filtered by exact email, phone or ids")
+		}
+	}
+	f := m.CustomerFilter{Email: optString(r, "email"), Phone: optString(r, "phone")}
+	if v := optString(r, "ids"); v != nil {
+		parts := strings.Split(*v, ",")
+		if len(parts) > m.MaxPageSize {
+			return f, invalidField("ids", "at most 100 ids at a time")
+		}
+		for _, p := range parts {
+			id, err := parseUUID("ids", strings.TrimSpace(p))
+			if err != nil {
+				return f, err
+			}
+			f.IDs = append(f.IDs, id)
+		}
+	}
+	return f, nil
 }
 
 func (s *Server) listOrders(w http.ResponseWriter, r *http.Request) error {

@@ -55,8 +55,8 @@ func TestInjectedIdentity(t *testing.T) {
 		if n := count(t, "platform_admin", adminClaims, "app.merchants"); n == 0 {
 			t.Fatal("admin with a live session sees no merchants")
 		}
-		if n := count(t, "authenticated", ownerClaims, "app.merchant_customers"); n == 0 {
-			t.Fatal("owner with a live session sees no customers")
+		if n := count(t, "authenticated", ownerClaims, "app.orders"); n == 0 {
+			t.Fatal("owner with a live session sees no orders")
 		}
 	})
 
@@ -67,8 +67,8 @@ func TestInjectedIdentity(t *testing.T) {
 	})
 
 	t.Run("an owner's id without their session sees nothing", func(t *testing.T) {
-		if n := count(t, "authenticated", forged(ownerClaims), "app.merchant_customers"); n != 0 {
-			t.Fatalf("forged owner claims see %d customers", n)
+		if n := count(t, "authenticated", forged(ownerClaims), "app.orders"); n != 0 {
+			t.Fatalf("forged owner claims see %d orders", n)
 		}
 	})
 

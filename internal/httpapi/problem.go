@@ -3,6 +3,7 @@ package httpapi
 import (
 	"encoding/json"
 	"net/http"
+	"strconv"
 
 	"go.uber.org/zap"
 
@@ -34,7 +35,7 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 			zap.String("code", string(e.Code)), zap.Error(e.Cause))
 	}
 	if e.Code == apperr.RateLimited && w.Header().Get("Retry-After") == "" {
-		w.Header().Set("Retry-After", "1")
+		w.Header().Set("Retry-After", strconv.Itoa(max(e.RetryAfter, 1)))
 	}
 	p := problem{
 		Type:      "https://rampart.dev/problems/" + string(e.Code),

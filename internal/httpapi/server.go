@@ -4,6 +4,7 @@ package httpapi
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"sync/atomic"
 	"time"
@@ -64,9 +65,32 @@ type handler func(w http.ResponseWriter, r *http.Request) error
 
 func (s *Server) wrap(h handler) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		if err := h(w, r); err != nil {
-			s.writeError(w, r, err)
+		err := h(w, r)
+		if err == nil {
+			return
 		}
+		if errors.Is(err, errCardData) {
+			s.securityEvent(r, "card_data_submitted", "medium", nil)
+		}
+		s.writeError(w, r, err)
+	}
+}
+
+// securityEvent records a security event in its own transaction, as the
+// caller. A failure to record is logged, never shown to the client.
+func (s *Server) securityEvent(r *http.Request, kind, severity string, details map[string]any) {
+	if details == nil {
+		details = map[string]any{}
+	}
+	err := s.tx(r, func(q db.Querier) error {
+		_, err := q.Exec(r.Context(),
+			`select security.log_security_event($1, $2, $3, null)`,
+			kind, severity, details)
+		return err
+	})
+	if err != nil {
+		s.log.Error("record security event", zap.String("kind", kind),
+			zap.String("request_id", requestID(r)), zap.Error(err))
 	}
 }
 
@@ -141,6 +165,8 @@ func (s *Server) authedRoutes(r chi.Router) {
 		r.Get("/customers/{customerID}", s.wrap(s.getCustomer))
 		r.Patch("/customers/{customerID}", s.wrap(s.updateCustomer))
 		r.Delete("/customers/{customerID}", s.wrap(s.deleteCustomer))
+		r.Post("/customers/{customerID}/reveal", s.wrap(s.revealCustomer))
+		r.Get("/customers/{customerID}/export", s.wrap(s.exportCustomer))
 		r.Get("/orders", s.wrap(s.listOrders))
 		r.Post("/orders", s.wrap(s.createOrder))
 		r.Get("/orders/{orderID}", s.wrap(s.getOrder))

@@ -93,7 +93,7 @@ func TestBadInput(t *testing.T) {
 		{"unknown field", "POST", m + "/items", `{"sku":"x","title":"t","price_cents":1,"evil":1}`, 400},
 		{"server-owned total", "POST", m + "/orders", map[string]any{"customer_id": w.ids["customer"], "total_cents": 1, "lines": []map[string]any{{"item_id": w.ids["pub"], "quantity": 1}}}, 400},
 		{"server-owned created_by", "POST", m + "/customers", map[string]any{"name": "X", "email": "x@example.test", "created_by": uuid.NewString()}, 400},
-		{"card number in a payment", "POST", m + "/orders", map[string]any{"customer_id": w.ids["customer"], "lines": []map[string]any{{"item_id": w.ids["pub"], "quantity": 1}}, "payments": []map[string]any{{"method": "credit_card", "amount_cents": 100, "provider_token": "4111 1111 1111 1111"}}}, 400},
+		{"card number in a payment", "POST", m + "/orders", map[string]any{"customer_id": w.ids["customer"], "lines": []map[string]any{{"item_id": w.ids["pub"], "quantity": 1}}, "payments": []map[string]any{{"method": "credit_card", "amount_cents": 100, "provider_token": "4111 1111 1111 1111"}}}, 422},
 		{"malformed JSON", "POST", m + "/items", `{"sku":`, 400},
 		{"two objects", "POST", m + "/items", `{"sku":"a","title":"t","price_cents":1}{}`, 400},
 		{"wrong type", "POST", m + "/items", `{"sku":"a","title":"t","price_cents":"1"}`, 400},

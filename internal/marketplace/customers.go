@@ -3,14 +3,11 @@ package marketplace
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"net/mail"
 	"time"
 
 	"github.com/google/uuid"
-	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/rampart-dev/rampart/internal/apperr"
 	"github.com/rampart-dev/rampart/internal/db"
@@ -41,7 +38,7 @@ func (a *Address) validate(field string) error {
 	}{{"street", a.Street, 200}, {"city", a.City, 100}, {"state", a.State, 50},
 		{"zip", a.Zip, 20}}
 	for _, c := range checks {
-		if err := checkLen(field+"."+c.name, c.v, 0, c.max); err != nil {
+		if err := checkLen(field+"."+c.name, c.v, 1, c.max); err != nil {
 			return err
 		}
 	}
@@ -163,25 +160,9 @@ func (v *Vault) sealCustomer(id uuid.UUID, in CustomerInput) (sealedCustomer, er
 	return s, err
 }
 
-const customerColumns = `
-  id,
-  merchant_id,
-  external_ref,
-  coalesce(name_mask, ''),
-  coalesce(email_mask, ''),
-  phone_mask,
-  address_mask,
-  created_at,
-  updated_at`
-
-func scanCustomer(r scanner) (Customer, error) {
-	var c Customer
-	err := r.Scan(&c.ID, &c.MerchantID, &c.ExternalRef, &c.Name, &c.Email,
-		&c.Phone, &c.Address, &c.CreatedAt, &c.UpdatedAt)
-	return c, err
-}
-
-// CreateCustomer adds a customer to a merchant (members).
+// CreateCustomer adds a customer to a merchant (members). The answer is
+// built from what was written: request roles cannot read customers back
+// except through the audited door.
 func (v *Vault) CreateCustomer(ctx context.Context, q db.Querier, merchantID uuid.UUID, in CustomerInput) (Customer, error) {
 	if err := in.validate(true); err != nil {
 		return Customer{}, err
@@ -191,61 +172,261 @@ func (v *Vault) CreateCustomer(ctx context.Context, q db.Querier, merchantID uui
 	if err != nil {
 		return Customer{}, err
 	}
-	c, err := scanCustomer(q.QueryRow(ctx, `
+	_, err = q.Exec(ctx, `
 insert into app.merchant_customers
   (id, merchant_id, external_ref, name_sealed, name_mask, email_sealed,
    email_mask, email_bidx, phone_sealed, phone_mask, phone_bidx,
    address_sealed, address_mask)
-values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
-returning`+customerColumns, id, merchantID, in.ExternalRef,
-		s.name.sealed, s.name.mask, s.email.sealed, s.email.mask, s.email.bidx,
-		s.phone.sealed, s.phone.mask, s.phone.bidx, s.address.sealed,
-		s.address.mask))
-	return c, notFoundAs(err, "merchant")
+values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
+		id, merchantID, in.ExternalRef, s.name.sealed, s.name.mask,
+		s.email.sealed, s.email.mask, s.email.bidx, s.phone.sealed,
+		s.phone.mask, s.phone.bidx, s.address.sealed, s.address.mask)
+	if err != nil {
+		return Customer{}, notFoundAs(err, "merchant")
+	}
+	now := time.Now().UTC()
+	return Customer{ID: id, MerchantID: merchantID, ExternalRef: in.ExternalRef,
+		Name: deref(s.name.mask), Email: deref(s.email.mask),
+		Phone: s.phone.mask, Address: s.address.mask, CreatedAt: now,
+		UpdatedAt: now}, nil
+}
+
+func deref(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
 }
 
 // CustomerFilter selects customers by exact email or phone, through the
-// blind index; nothing else about PII can be searched.
+// blind index, or by id; nothing else about PII can be searched.
 type CustomerFilter struct {
 	Email *string
 	Phone *string
+	IDs   []uuid.UUID
 }
 
-// ListCustomers lists a merchant's customers, masked (members).
-func (v *Vault) ListCustomers(ctx context.Context, q db.Querier, merchantID uuid.UUID, f CustomerFilter, p Page) ([]Customer, error) {
-	if err := requireMember(ctx, q, merchantID); err != nil {
-		return nil, err
+// access is one call of security.get_customer_data_secure.
+type access struct {
+	merchantID uuid.UUID
+	kind       string
+	customer   *uuid.UUID
+	ids        []uuid.UUID
+	emailBidx  []byte
+	phoneBidx  []byte
+	page       Page
+	reason     *string
+}
+
+// sealedCustomerRow is a customer row with its sealed values, which the
+// door returns only for reveal and export.
+type sealedCustomerRow struct {
+	Customer
+	name, email, phone, address []byte
+}
+
+// read runs the audited door. A refusal (not a member, wrong role, no
+// recent second factor, over quota) is returned wrapped in
+// db.CommitAndFail: the audit row and any security event it wrote commit,
+// and the request fails.
+func read(ctx context.Context, q db.Querier, a access) ([]sealedCustomerRow, error) {
+	var ids []uuid.UUID
+	if a.ids != nil {
+		ids = a.ids
 	}
-	var email, phone []byte
-	if f.Email != nil {
-		email = v.Index.Email(*f.Email)
-	}
-	if f.Phone != nil {
-		phone = v.Index.Phone(*f.Phone)
-	}
-	rows, err := q.Query(ctx, `select`+customerColumns+`
-from app.merchant_customers
-where merchant_id = $1
-  and ($2::bytea is null or email_bidx = $2)
-  and ($3::bytea is null or phone_bidx = $3)
-  and ($4::timestamptz is null or (created_at, id) > ($4, $5))
-order by created_at, id
-limit $6`, merchantID, email, phone, p.AfterTime, p.AfterID, p.Limit)
+	rows, err := q.Query(ctx, `
+select status,
+       retry_after,
+       id,
+       merchant_id,
+       external_ref,
+       coalesce(name_mask, ''),
+       coalesce(email_mask, ''),
+       phone_mask,
+       address_mask,
+       created_at,
+       updated_at,
+       name_sealed,
+       email_sealed,
+       phone_sealed,
+       address_sealed
+from security.get_customer_data_secure($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+		a.merchantID, a.kind, a.customer, ids, a.emailBidx, a.phoneBidx,
+		a.page.AfterTime, a.page.AfterID, a.page.Limit, a.reason)
 	if err != nil {
 		return nil, err
 	}
-	return collect(rows, scanCustomer)
+	defer rows.Close()
+
+	var out []sealedCustomerRow
+	for rows.Next() {
+		var status string
+		var retry int32
+		var id, mid *uuid.UUID
+		var created, updated *time.Time
+		var c sealedCustomerRow
+		if err := rows.Scan(&status, &retry, &id, &mid, &c.ExternalRef,
+			&c.Name, &c.Email, &c.Phone, &c.Address, &created, &updated,
+			&c.name, &c.email, &c.phone, &c.address); err != nil {
+			return nil, err
+		}
+		if err := refusal(status, int(retry)); err != nil {
+			rows.Close()
+			return nil, db.CommitAndFail(err)
+		}
+		c.ID, c.MerchantID, c.CreatedAt, c.UpdatedAt = *id, *mid, *created, *updated
+		out = append(out, c)
+	}
+	return out, rows.Err()
+}
+
+func refusal(status string, retry int) error {
+	switch status {
+	case "ok":
+		return nil
+	case "not_found":
+		return Missing("customer")
+	case "forbidden":
+		return apperr.New(apperr.Forbidden,
+			"only owners and managers reveal, and only owners export, customer data")
+	case "mfa_required":
+		return apperr.New(apperr.MFARequired,
+			"a second factor verified in the last 15 minutes is required")
+	case "over_quota":
+		return &apperr.Error{Code: apperr.RateLimited, RetryAfter: retry,
+			Message: "customer data quota exhausted; retry later"}
+	}
+	return fmt.Errorf("unknown access status %q", status)
+}
+
+// ListCustomers lists a merchant's customers, masked, counting every record
+// against the caller's quota (members).
+func (v *Vault) ListCustomers(ctx context.Context, q db.Querier, merchantID uuid.UUID, f CustomerFilter, p Page) ([]Customer, error) {
+	a := access{merchantID: merchantID, kind: "list", ids: f.IDs, page: p}
+	if f.Email != nil {
+		a.emailBidx = v.Index.Email(*f.Email)
+	}
+	if f.Phone != nil {
+		a.phoneBidx = v.Index.Phone(*f.Phone)
+	}
+	rows, err := read(ctx, q, a)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Customer, len(rows))
+	for i, r := range rows {
+		out[i] = r.Customer
+	}
+	return out, nil
 }
 
 // GetCustomer returns one customer, masked (members).
 func GetCustomer(ctx context.Context, q db.Querier, merchantID, id uuid.UUID) (Customer, error) {
-	c, err := scanCustomer(q.QueryRow(ctx, `select`+customerColumns+`
-from app.merchant_customers where merchant_id = $1 and id = $2`,
-		merchantID, id))
-	return c, notFoundAs(err, "customer")
+	rows, err := read(ctx, q, access{merchantID: merchantID, kind: "view",
+		customer: &id})
+	if err != nil {
+		return Customer{}, err
+	}
+	if len(rows) == 0 {
+		return Customer{}, Missing("customer")
+	}
+	return rows[0].Customer, nil
 }
 
-// UpdateCustomer changes a customer's fields (members).
+// PlainCustomer is a customer's data in the clear.
+type PlainCustomer struct {
+	ID          uuid.UUID `json:"id"`
+	MerchantID  uuid.UUID `json:"merchant_id"`
+	ExternalRef *string   `json:"external_ref"`
+	Name        *string   `json:"name"`
+	Email       *string   `json:"email"`
+	Phone       *string   `json:"phone"`
+	Address     *Address  `json:"address"`
+	CreatedAt   time.Time `json:"created_at"`
+	UpdatedAt   time.Time `json:"updated_at"`
+}
+
+// Reveal returns a customer in the clear to an owner or manager whose
+// session passed a second factor recently, with a reason that is audited.
+func (v *Vault) Reveal(ctx context.Context, q db.Querier, merchantID, id uuid.UUID, reason string) (PlainCustomer, error) {
+	return v.plain(ctx, q, access{merchantID: merchantID, kind: "reveal",
+		customer: &id, reason: &reason})
+}
+
+func (v *Vault) plain(ctx context.Context, q db.Querier, a access) (PlainCustomer, error) {
+	rows, err := read(ctx, q, a)
+	if err != nil {
+		return PlainCustomer{}, err
+	}
+	if len(rows) == 0 {
+		return PlainCustomer{}, Missing("customer")
+	}
+	r := rows[0]
+	p := PlainCustomer{ID: r.ID, MerchantID: r.MerchantID,
+		ExternalRef: r.ExternalRef, CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt}
+	// The audit row says the data left the database; if opening fails now,
+	// that row must still commit.
+	if err := v.open(r, &p); err != nil {
+		return PlainCustomer{}, db.CommitAndFail(err)
+	}
+	return p, nil
+}
+
+func (v *Vault) open(r sealedCustomerRow, p *PlainCustomer) error {
+	fields := []struct {
+		column string
+		sealed []byte
+		dst    **string
+	}{
+		{"merchant_customers.name", r.name, &p.Name},
+		{"merchant_customers.email", r.email, &p.Email},
+		{"merchant_customers.phone", r.phone, &p.Phone},
+	}
+	for _, f := range fields {
+		if f.sealed == nil {
+			continue
+		}
+		b, err := v.Keys.Open(f.sealed, AAD(f.column, r.ID))
+		if err != nil {
+			return fmt.Errorf("open %s: %w", f.column, err)
+		}
+		s := string(b)
+		*f.dst = &s
+	}
+	if r.address == nil {
+		return nil
+	}
+	b, err := v.Keys.Open(r.address, AAD("merchant_customers.address", r.ID))
+	if err != nil {
+		return fmt.Errorf("open address: %w", err)
+	}
+	p.Address = &Address{}
+	return json.Unmarshal(b, p.Address)
+}
+
+// CustomerExport is everything held about one customer.
+type CustomerExport struct {
+	Customer PlainCustomer `json:"customer"`
+	Orders   []Order       `json:"orders"`
+}
+
+// Export returns everything held about a customer, in the clear, to an
+// owner at aal2 (GDPR access request). It is audited as an export.
+func (v *Vault) Export(ctx context.Context, q db.Querier, merchantID, id uuid.UUID) (CustomerExport, error) {
+	c, err := v.plain(ctx, q, access{merchantID: merchantID, kind: "export",
+		customer: &id})
+	if err != nil {
+		return CustomerExport{}, err
+	}
+	orders, err := customerOrders(ctx, q, merchantID, id)
+	if err != nil {
+		return CustomerExport{}, db.CommitAndFail(err)
+	}
+	return CustomerExport{Customer: c, Orders: orders}, nil
+}
+
+// UpdateCustomer changes a customer's fields (members) and returns the
+// customer as a (audited) view.
 func (v *Vault) UpdateCustomer(ctx context.Context, q db.Querier, merchantID, id uuid.UUID, in CustomerInput) (Customer, error) {
 	if err := in.validate(false); err != nil {
 		return Customer{}, err
@@ -254,59 +435,33 @@ func (v *Vault) UpdateCustomer(ctx context.Context, q db.Querier, merchantID, id
 	if err != nil {
 		return Customer{}, err
 	}
-	// One static statement per field group: the sealed columns are
-	// write-only for request roles, so an update cannot read them back
-	// (as "set x = coalesce($1, x)" would).
-	b := &pgx.Batch{}
-	const where = ` where merchant_id = $1 and id = $2`
-	if in.ExternalRef != nil {
-		b.Queue(`update app.merchant_customers set external_ref = $3`+where,
-			merchantID, id, *in.ExternalRef)
-	}
-	if s.name.set {
-		b.Queue(`update app.merchant_customers
-set name_sealed = $3, name_mask = $4`+where,
-			merchantID, id, s.name.sealed, s.name.mask)
-	}
-	if s.email.set {
-		b.Queue(`update app.merchant_customers
-set email_sealed = $3, email_mask = $4, email_bidx = $5`+where,
-			merchantID, id, s.email.sealed, s.email.mask, s.email.bidx)
-	}
-	if s.phone.set {
-		b.Queue(`update app.merchant_customers
-set phone_sealed = $3, phone_mask = $4, phone_bidx = $5`+where,
-			merchantID, id, s.phone.sealed, s.phone.mask, s.phone.bidx)
-	}
-	if s.address.set {
-		b.Queue(`update app.merchant_customers
-set address_sealed = $3, address_mask = $4`+where,
-			merchantID, id, s.address.sealed, s.address.mask)
-	}
-	b.Queue(`update app.merchant_customers set updated_at = now()`+where,
-		merchantID, id)
-	if err := execBatch(ctx, q, b); err != nil {
+	var found bool
+	err = q.QueryRow(ctx, `
+select app.update_customer($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
+		merchantID, id, in.ExternalRef, s.name.sealed, s.name.mask,
+		s.email.sealed, s.email.mask, s.email.bidx, s.phone.sealed,
+		s.phone.mask, s.phone.bidx, s.address.sealed, s.address.mask).Scan(&found)
+	if err != nil {
 		return Customer{}, err
+	}
+	if !found {
+		return Customer{}, Missing("customer")
 	}
 	return GetCustomer(ctx, q, merchantID, id)
 }
 
-// DeleteCustomer removes a customer (managers and owners). A customer with
-// orders cannot be deleted here: erasure keeps anonymised orders and is a
-// separate operation.
-func DeleteCustomer(ctx context.Context, q db.Querier, merchantID, id uuid.UUID) error {
-	tag, err := q.Exec(ctx, `
-delete from app.merchant_customers where merchant_id = $1 and id = $2`,
-		merchantID, id)
-	var pe *pgconn.PgError
-	if errors.As(err, &pe) && pe.Code == "23503" {
-		return apperr.New(apperr.Conflict, "customer has orders")
-	}
+// EraseCustomer forgets a customer (managers and owners): sealed values,
+// masks and blind indexes are destroyed, orders stay anonymous. The
+// refusal of a non-manager is audited and answers not_found.
+func EraseCustomer(ctx context.Context, q db.Querier, merchantID, id uuid.UUID) error {
+	var ok bool
+	err := q.QueryRow(ctx, `select app.erase_customer($1, $2)`, merchantID, id).
+		Scan(&ok)
 	if err != nil {
 		return err
 	}
-	if tag.RowsAffected() == 0 {
-		return Missing("customer")
+	if !ok {
+		return db.CommitAndFail(Missing("customer"))
 	}
 	return nil
 }

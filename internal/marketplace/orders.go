@@ -343,3 +343,28 @@ where merchant_id = $1 and id = $2`, merchantID, id, *in.Status)
 	}
 	return GetOrder(ctx, q, merchantID, id)
 }
+
+// customerOrders returns every order of one customer with its lines and
+// payments, oldest first, for an export.
+func customerOrders(ctx context.Context, q db.Querier, merchantID, customerID uuid.UUID) ([]Order, error) {
+	rows, err := q.Query(ctx, `select id from app.orders
+where merchant_id = $1 and customer_id = $2
+order by created_at, id
+limit 10000`, merchantID, customerID)
+	if err != nil {
+		return nil, err
+	}
+	ids, err := pgx.CollectRows(rows, pgx.RowTo[uuid.UUID])
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Order, 0, len(ids))
+	for _, id := range ids {
+		o, err := GetOrder(ctx, q, merchantID, id)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, o)
+	}
+	return out, nil
+}

@@ -79,7 +79,7 @@ func (l *loader) merchant(ctx context.Context, p *auth.Principal, reqID string, 
 		}
 		existed = m != nil
 		if existed {
-			ms, err = l.loadState(ctx, q, m.ID)
+			ms, err = l.loadState(ctx, q, m.ID, sp)
 		} else {
 			ms, err = createMerchant(ctx, q, sp, &made)
 		}
