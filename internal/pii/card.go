@@ -16,7 +16,8 @@ const (
 // meant to be run over whole request bodies, so it errs towards refusing;
 // to keep false positives down, a run glued to a letter, digit or
 // underscore, or joined to one by "-" or "." (as in "ORD-4111...",
-// UUIDs, or decimals like 0.3000...4), is not counted.
+// UUIDs, or decimals like 0.3000...4), or following a "+" (an
+// international phone number), is not counted.
 func LooksLikeCardNumber(s string) bool {
 	for i := 0; i < len(s); {
 		if !isDigit(s[i]) {
@@ -56,7 +57,9 @@ func joinedBefore(s string, i int) bool {
 	if n == 0 {
 		return false
 	}
-	if isWordRune(r) {
+	// A leading "+" makes an international phone number, which can be
+	// as long as a card number and pass Luhn by chance.
+	if isWordRune(r) || r == '+' {
 		return true
 	}
 	if r != '-' && r != '.' {

@@ -24,6 +24,7 @@ func TestLooksLikeCardNumber(t *testing.T) {
 		"order id with 16 digits": "ORD-4111111111111111",
 		"phone number":            "+55 11 98765-4321",
 		"us phone number":         "+1 (415) 555-2671",
+		"luhn-valid phone number": `{"phone":"+55 21 99876-5432"}`,
 		"uuid":                    "abcdefab-cdef-abcd-9012-345678901234",
 		"float":                   `{"total":0.30000000000000004}`,
 		"too long":                "41111111111111111111111",
