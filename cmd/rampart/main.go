@@ -27,6 +27,10 @@ commands:
                               or generated and printed once)
   keys rotate [--batch N] [--seal-plaintext]
                               re-seal PII under the newest key (DATABASE_URL: an owner)
+  audit verify                walk the audit hash chains; name the first broken link
+  audit retain --keep D       drop sealed audit rows older than D, keep a checkpoint
+  blocklist import FILE --source NAME
+                              load a reputation list (one CIDR a line)
   config                      print the configuration with secrets masked
   version                     print the version
 `
@@ -65,6 +69,10 @@ func run(ctx context.Context, args []string) error {
 		return adminCmd(ctx, args[1:])
 	case "keys":
 		return keysCmd(ctx, args[1:])
+	case "audit":
+		return auditCmd(ctx, args[1:])
+	case "blocklist":
+		return blocklistCmd(ctx, args[1:])
 	case "config":
 		return configCmd()
 	case "version":

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/rampart-dev/rampart/internal/db"
 	"github.com/rampart-dev/rampart/internal/httpapi"
+	"github.com/rampart-dev/rampart/internal/threat"
 )
 
 // shutdownGrace bounds how long in-flight requests may finish on SIGTERM.
@@ -32,9 +34,30 @@ func serve(ctx context.Context) error {
 			v, dirty, db.ExpectedVersion(), err)
 	}
 
+	// Background work runs until the listeners have drained, then stops
+	// and flushes: nothing accepted is lost.
+	bg, stopBG := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	blocks := threat.NewBlocklist(a.db, a.log)
+	if err := blocks.Reload(ctx); err != nil {
+		stopBG()
+		return err
+	}
+	events := threat.NewRecorder(a.db, a.log, a.cfg.Subkey("event-account"))
+	for _, run := range []func(){
+		func() { blocks.Run(bg, 30*time.Second) },
+		func() { events.Run(bg, time.Second) },
+		func() { threat.Seal(bg, a.db, a.log, 5*time.Second) },
+	} {
+		wg.Add(1)
+		go func() { defer wg.Done(); run() }()
+	}
+	defer func() { stopBG(); wg.Wait() }()
+
 	api := httpapi.New(httpapi.Deps{
 		DB: a.db, Auth: a.auth, Vault: a.vault, Cursors: a.cursors,
 		Log: a.log, ClientIP: httpapi.NewClientIP(a.cfg.TrustedProxies),
+		Blocks: blocks, Threats: events,
 	})
 	srv := &http.Server{
 		Addr:              a.cfg.Listen,

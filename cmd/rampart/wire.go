@@ -10,6 +10,7 @@ import (
 	"github.com/rampart-dev/rampart/internal/config"
 	"github.com/rampart-dev/rampart/internal/cursor"
 	"github.com/rampart-dev/rampart/internal/db"
+	"github.com/rampart-dev/rampart/internal/logging"
 	"github.com/rampart-dev/rampart/internal/marketplace"
 	"github.com/rampart-dev/rampart/internal/password"
 	"github.com/rampart-dev/rampart/internal/pii"
@@ -27,11 +28,7 @@ type app struct {
 }
 
 func newLogger(cfg *config.Config) (*zap.Logger, error) {
-	if cfg.Development() {
-		// Stack traces only for errors: a refused request is not a bug.
-		return zap.NewDevelopment(zap.AddStacktrace(zap.ErrorLevel))
-	}
-	return zap.NewProduction()
+	return logging.New(cfg.Development())
 }
 
 // wire loads the configuration and builds everything that talks to the

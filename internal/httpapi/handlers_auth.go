@@ -35,6 +35,10 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	pair, err := s.Auth.Login(r.Context(), meta(r), in.Email, in.Password)
+	if errors.Is(err, auth.ErrBadCredentials) && s.Threats != nil {
+		s.event(r, "login_failed", "low",
+			map[string]string{"account": s.Threats.AccountTag(in.Email)})
+	}
 	if err != nil {
 		return err
 	}
@@ -51,9 +55,8 @@ func (s *Server) refresh(w http.ResponseWriter, r *http.Request) error {
 	pair, err := s.Auth.Refresh(r.Context(), meta(r), in.RefreshToken)
 	var reuse *auth.ReuseError
 	if errors.As(err, &reuse) {
-		// TODO: raise a refresh_token_reuse security event once the
-		// security event log exists; for now the revocation is logged.
-		s.log.Warn("refresh token reused; session revoked")
+		s.event(r, "refresh_token_reuse", "high",
+			map[string]string{"session": reuse.SessionID.String()})
 	}
 	if err != nil {
 		return err

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/go-chi/chi/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"go.uber.org/zap"
 
 	"github.com/rampart-dev/rampart/internal/apperr"
@@ -17,6 +18,8 @@ import (
 	"github.com/rampart-dev/rampart/internal/cursor"
 	"github.com/rampart-dev/rampart/internal/db"
 	"github.com/rampart-dev/rampart/internal/marketplace"
+	"github.com/rampart-dev/rampart/internal/mfa"
+	"github.com/rampart-dev/rampart/internal/threat"
 )
 
 // Deps are what the API needs.
@@ -28,6 +31,13 @@ type Deps struct {
 	Log     *zap.Logger
 	// ClientIP resolves the caller's address; see NewClientIP.
 	ClientIP *ClientIP
+	// Blocks refuses blocked addresses and suspended users; nil serves
+	// everyone.
+	Blocks *threat.Blocklist
+	// Threats records security events; nil records none.
+	Threats *threat.Recorder
+	// MFA enrols and verifies second factors.
+	MFA *mfa.Service
 }
 
 // Server is the HTTP API.
@@ -65,38 +75,42 @@ type handler func(w http.ResponseWriter, r *http.Request) error
 
 func (s *Server) wrap(h handler) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		err := h(w, r)
-		if err == nil {
-			return
+		if err := h(w, r); err != nil {
+			s.noteFailure(r, err)
+			s.writeError(w, r, err)
 		}
-		if errors.Is(err, errCardData) {
-			s.securityEvent(r, "card_data_submitted", "medium", nil)
-		}
-		s.writeError(w, r, err)
-	}
-}
-
-// securityEvent records a security event in its own transaction, as the
-// caller. A failure to record is logged, never shown to the client.
-func (s *Server) securityEvent(r *http.Request, kind, severity string, details map[string]any) {
-	if details == nil {
-		details = map[string]any{}
-	}
-	err := s.tx(r, func(q db.Querier) error {
-		_, err := q.Exec(r.Context(),
-			`select security.log_security_event($1, $2, $3, null)`,
-			kind, severity, details)
-		return err
-	})
-	if err != nil {
-		s.log.Error("record security event", zap.String("kind", kind),
-			zap.String("request_id", requestID(r)), zap.Error(err))
 	}
 }
 
 // tx runs fn in the request transaction of the caller.
 func (s *Server) tx(r *http.Request, fn func(q db.Querier) error) error {
 	return s.DB.Tx(r.Context(), auth.DBPrincipal(principal(r), meta(r)), fn)
+}
+
+// event records a security event about the current request's source.
+func (s *Server) event(r *http.Request, kind, severity string, details map[string]string) {
+	if s.Threats != nil {
+		s.Threats.Record(threat.Event{Kind: kind, Severity: severity,
+			IP: clientIP(r), Details: details})
+	}
+}
+
+// noteFailure turns failures that signal an attack into security events:
+// a card number in a body, a write that tried to move a row to another
+// tenant, and not_found answers under a merchant's path, which is how
+// probing for other tenants' ids looks from here.
+func (s *Server) noteFailure(r *http.Request, err error) {
+	var pe *pgconn.PgError
+	switch {
+	case errors.Is(err, errCardData):
+		s.event(r, "card_data_submitted", "medium", nil)
+	case errors.As(err, &pe) && pe.Code == "42501":
+		s.event(r, "tenant_boundary_violation", "high",
+			map[string]string{"route": routePattern(r)})
+	case apperr.Is(err, apperr.NotFound) && chiParam(r, "merchantID") != "":
+		s.event(r, "cross_tenant_probe", "low",
+			map[string]string{"route": routePattern(r)})
+	}
 }
 
 func meta(r *http.Request) auth.Meta {
@@ -106,7 +120,7 @@ func meta(r *http.Request) auth.Meta {
 
 func (s *Server) routes() chi.Router {
 	r := chi.NewRouter()
-	r.Use(s.requestID, s.recoverer, s.accessLog, s.clientIP,
+	r.Use(s.requestID, s.recoverer, s.accessLog, s.clientIP, s.blocklist,
 		securityHeaders, s.authenticate)
 	r.NotFound(s.wrap(func(http.ResponseWriter, *http.Request) error {
 		return apperr.New(apperr.NotFound, "no such endpoint")

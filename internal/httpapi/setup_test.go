@@ -23,8 +23,10 @@ import (
 	"github.com/rampart-dev/rampart/internal/dbtest"
 	"github.com/rampart-dev/rampart/internal/httpapi"
 	"github.com/rampart-dev/rampart/internal/marketplace"
+	"github.com/rampart-dev/rampart/internal/mfa"
 	"github.com/rampart-dev/rampart/internal/password"
 	"github.com/rampart-dev/rampart/internal/pii"
+	"github.com/rampart-dev/rampart/internal/threat"
 	"github.com/rampart-dev/rampart/internal/token"
 )
 
@@ -43,6 +45,8 @@ type harness struct {
 	jwtKey  token.Key
 	api     *httpapi.Server
 	authSvc *auth.Service
+	blocks  *threat.Blocklist
+	events  *threat.Recorder
 }
 
 var (
@@ -82,10 +86,20 @@ func setup(t *testing.T, maxConns int32) *harness {
 		RefreshGrace:  2 * time.Second,
 		RefreshKey:    randomKey(),
 	})
+	log := zaptest.NewLogger(t)
+	h.blocks = threat.NewBlocklist(env.DB, log)
+	h.events = threat.NewRecorder(env.DB, log, randomKey())
+	mfaSvc, err := mfa.New(mfa.Options{Issuer: "Rampart test", Keys: keys,
+		RecoveryKey: randomKey()})
+	if err != nil {
+		t.Fatal(err)
+	}
 	h.api = httpapi.New(httpapi.Deps{
 		DB: env.DB, Auth: h.authSvc, Cursors: cursors,
-		Vault: &marketplace.Vault{Keys: keys, Index: index},
-		Log:   zaptest.NewLogger(t),
+		Vault:  &marketplace.Vault{Keys: keys, Index: index},
+		Log:    log,
+		Blocks: h.blocks, Threats: h.events,
+		MFA:    mfaSvc,
 	})
 	h.srv = httptest.NewServer(h.api)
 	t.Cleanup(h.srv.Close)

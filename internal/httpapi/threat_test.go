@@ -1,0 +1,230 @@
+package httpapi_test
+
+import (
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"net/netip"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/rampart-dev/rampart/internal/httpapi"
+	"github.com/rampart-dev/rampart/internal/threat"
+)
+
+// behindProxy serves the same API as h, but trusts 127.0.0.0/8 as a proxy,
+// so X-Forwarded-For names the client, as behind a real load balancer.
+func behindProxy(t *testing.T, h *harness) *httptest.Server {
+	d := h.api.Deps
+	d.ClientIP = httpapi.NewClientIP([]netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")})
+	srv := httptest.NewServer(httpapi.New(d))
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+func loginFrom(t *testing.T, srv *httptest.Server, ip, email, password string) int {
+	t.Helper()
+	body := `{"email":"` + email + `","password":"` + password + `"}`
+	req, _ := http.NewRequest("POST", srv.URL+"/v1/auth/login", strings.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	if ip != "" {
+		req.Header.Set("X-Forwarded-For", ip)
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	return res.StatusCode
+}
+
+// settle writes pending events (which applies the response rules) and
+// reloads the blocklist, as the background loops do within a second.
+func (h *harness) settle() {
+	h.t.Helper()
+	ctx := context.Background()
+	if err := h.events.Flush(ctx); err != nil {
+		h.t.Fatal(err)
+	}
+	if err := h.blocks.Reload(ctx); err != nil {
+		h.t.Fatal(err)
+	}
+}
+
+func TestFailedLoginsBlockTheAddressNotTheAccount(t *testing.T) {
+	t.Parallel()
+	h := setup(t, 4)
+	h.user("victim@example.test")
+	srv := behindProxy(t, h)
+
+	for range 50 {
+		if st := loginFrom(t, srv, "198.51.100.7", "victim@example.test", "wrong-password-123"); st != 401 && st != 403 {
+			t.Fatalf("failed login answered %d", st)
+		}
+	}
+	h.settle()
+
+	if st := loginFrom(t, srv, "198.51.100.7", "victim@example.test", testPassword); st != 403 {
+		t.Fatalf("the attacking address still reaches login: %d", st)
+	}
+	if st := loginFrom(t, srv, "203.0.113.9", "victim@example.test", testPassword); st != 200 {
+		t.Fatalf("the owner from another address cannot log in: %d", st)
+	}
+	var status string
+	if err := h.adminQuery(`select status from auth.users where email = 'victim@example.test'`).Scan(&status); err != nil || status != "active" {
+		t.Fatalf("account status %q (%v), want active", status, err)
+	}
+}
+
+func TestSpoofedForwardedForBlocksTheSender(t *testing.T) {
+	t.Parallel()
+	h := setup(t, 4)
+	h.user("someone@example.test")
+	// Straight to the server: no trusted proxy, so the header is ignored.
+	for range 30 {
+		req, _ := http.NewRequest("POST", h.srv.URL+"/v1/auth/login",
+			strings.NewReader(`{"email":"someone@example.test","password":"wrong-password-123"}`))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("X-Forwarded-For", "192.0.2.66")
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+	}
+	h.settle()
+	if h.blocks.BlockedIP(netip.MustParseAddr("192.0.2.66")) {
+		t.Fatal("the victim named in X-Forwarded-For was blocked")
+	}
+	if !h.blocks.BlockedIP(netip.MustParseAddr("127.0.0.1")) {
+		t.Fatal("the real sender was not blocked")
+	}
+}
+
+func TestBurstIsCoalesced(t *testing.T) {
+	t.Parallel()
+	h := setup(t, 8)
+	h.user("target@example.test")
+	legit := h.user("legit@example.test")
+	srv := behindProxy(t, h)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go h.events.Run(ctx, 200*time.Millisecond)
+	go h.blocks.Run(ctx, time.Second)
+
+	const total = 10_000
+	attackers := []string{"198.51.100.1", "198.51.100.2", "198.51.100.3", "198.51.100.4"}
+	var wg sync.WaitGroup
+	work := make(chan int)
+	for range 16 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range work {
+				loginFrom(t, srv, attackers[i%len(attackers)], "target@example.test", "wrong-password-123")
+			}
+		}()
+	}
+	legitFailures := 0
+	for i := range total {
+		work <- i
+		if i%1000 == 0 && h.do("GET", "/v1/me", legit, nil).Status != 200 {
+			legitFailures++
+		}
+	}
+	close(work)
+	wg.Wait()
+	cancel()
+	if err := h.events.Flush(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+
+	var rows, counted int
+	err := h.adminQuery(`select count(*), coalesce(sum(count), 0)
+from security.security_events where kind in ('login_failed', 'blocked_request')`).Scan(&rows, &counted)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("%d attack requests became %d event rows", total, rows)
+	if counted != total {
+		t.Errorf("event counts add up to %d, want %d", counted, total)
+	}
+	if rows > 300 {
+		t.Errorf("%d event rows for one burst; coalescing failed", rows)
+	}
+	if legitFailures > 0 {
+		t.Errorf("%d legitimate requests failed during the burst", legitFailures)
+	}
+}
+
+func TestBlocksPropagateBetweenInstances(t *testing.T) {
+	t.Parallel()
+	h := setup(t, 4)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	other := threat.NewBlocklist(h.env.DB, h.api.Deps.Log)
+	go other.Run(ctx, time.Minute)
+	time.Sleep(200 * time.Millisecond) // the listener is up
+
+	conn, err := pgx.Connect(ctx, h.env.AdminURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	start := time.Now()
+	if _, err := conn.Exec(ctx, `select security.block_ip('203.0.113.0/24', 'admin', 'test', null)`); err != nil {
+		t.Fatal(err)
+	}
+	for !other.BlockedIP(netip.MustParseAddr("203.0.113.77")) {
+		if time.Since(start) > time.Second {
+			t.Fatal("a block made elsewhere did not arrive within a second")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	t.Logf("block propagated in %s", time.Since(start).Round(time.Millisecond))
+}
+
+func TestAuditChainNamesTheEditedRow(t *testing.T) {
+	t.Parallel()
+	c := customers(t)
+	c.h.do("GET", c.base+"/customers/"+c.ids["customer"], c.ownerA, nil)
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, c.h.env.AdminURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	if _, err := conn.Exec(ctx, `select security.seal_chains()`); err != nil {
+		t.Fatal(err)
+	}
+	reports, err := threat.Verify(ctx, conn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range reports {
+		if r.Break != nil || r.Verified == 0 && r.Chain == "customer_access_audit" {
+			t.Fatalf("untouched chain does not verify: %+v", r)
+		}
+	}
+
+	var id int64
+	err = conn.QueryRow(ctx, `update security.customer_access_audit
+set reason = 'nothing to see' where id = (select min(id) from security.customer_access_audit)
+returning id`).Scan(&id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	reports, err = threat.Verify(ctx, conn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range reports {
+		if r.Chain == "customer_access_audit" && (r.Break == nil || r.Break.RowID != id) {
+			t.Fatalf("edited row %d not named: %+v", id, r.Break)
+		}
+	}
+}

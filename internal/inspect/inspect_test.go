@@ -1,0 +1,329 @@
+package inspect
+
+import (
+	"bytes"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+)
+
+// shared loads the rule set once for the whole test binary: it takes
+// a while and the Inspector is safe for concurrent use.
+var shared = sync.OnceValues(New)
+
+func setup(t testing.TB) *Inspector {
+	t.Helper()
+	in, err := shared()
+	if err != nil {
+		t.Fatalf("new inspector: %v", err)
+	}
+	return in
+}
+
+// queryRequest is a GET whose query parameter q carries v.
+func queryRequest(v string) *http.Request {
+	return httptest.NewRequest(http.MethodGet,
+		"/api/v1/market/items?q="+url.QueryEscape(v), nil)
+}
+
+// bodyRequest is a POST whose JSON body carries v at /item/title, and the
+// body itself.
+func bodyRequest(t testing.TB, v string) (*http.Request, []byte) {
+	t.Helper()
+	body, err := json.Marshal(map[string]any{
+		"item": map[string]any{"title": v, "price_cents": 1999},
+	})
+	if err != nil {
+		t.Fatalf("marshal body: %v", err)
+	}
+	r := httptest.NewRequest(http.MethodPost, "/api/v1/merchant/items",
+		bytes.NewReader(body))
+	r.Header.Set("Content-Type", "application/json")
+	return r, body
+}
+
+func has(fs []Finding, class, location string) bool {
+	return slices.Contains(fs, Finding{Class: class, Location: location})
+}
+
+func TestAttacksAreFound(t *testing.T) {
+	t.Parallel()
+	in := setup(t)
+
+	cases := []struct {
+		name, payload, class string
+	}{
+		{"tautology", "' OR 1=1--", ClassSQLi},
+		{"script tag", "<script>alert(1)</script>", ClassXSS},
+		{"shell command", "; cat /etc/passwd", ClassCmdi},
+		{"traversal", "../../etc/passwd", ClassPathTraversal},
+	}
+	for _, c := range cases {
+		t.Run(c.name+" in a query value", func(t *testing.T) {
+			t.Parallel()
+			got := in.Request(queryRequest(c.payload), nil)
+			if !has(got, c.class, "query:q") {
+				t.Errorf("%q: got %v, want %s at query:q", c.payload, got, c.class)
+			}
+		})
+		t.Run(c.name+" in a JSON string", func(t *testing.T) {
+			t.Parallel()
+			r, body := bodyRequest(t, c.payload)
+			got := in.Request(r, body)
+			if !has(got, c.class, "body:/item/title") {
+				t.Errorf("%q: got %v, want %s at body:/item/title", c.payload, got, c.class)
+			}
+		})
+		t.Run(c.name+" through Value", func(t *testing.T) {
+			t.Parallel()
+			if got := in.Value(c.payload); !slices.Contains(got, c.class) {
+				t.Errorf("Value(%q) = %v, want %s among them", c.payload, got, c.class)
+			}
+		})
+	}
+}
+
+func TestTraversalInThePath(t *testing.T) {
+	t.Parallel()
+	in := setup(t)
+
+	for _, target := range []string{
+		"/files/../../etc/passwd",
+		"/files/%2e%2e%2f%2e%2e%2fsecret.txt",
+		"/files/%2e%2e%2fsecret.txt",
+	} {
+		t.Run(target, func(t *testing.T) {
+			t.Parallel()
+			r := httptest.NewRequest(http.MethodGet, target, nil)
+			got := in.Request(r, nil)
+			if !has(got, ClassPathTraversal, "path") {
+				t.Errorf("got %v, want path_traversal at path", got)
+			}
+		})
+	}
+}
+
+// TestBenignInputPasses holds inputs a marketplace sees every day. None may be
+// flagged, in a query value, a JSON string or a custom header.
+func TestBenignInputPasses(t *testing.T) {
+	t.Parallel()
+	in := setup(t)
+
+	for _, v := range []string{
+		"O'Brien",
+		"Rua São João, 42",
+		"maria.silva+orders@example.com",
+		"3f2b8c1e-7d4a-4f6b-9a2e-5c8d1e0f7a9b",
+		"SELECT your size",
+		"Camiseta \"Básica\" – 100% algodão (tam. M/G)",
+		"Rock & Roll T-shirt, size M; colour: black",
+		"Buy 2, get 1 free!",
+		"https://shop.example.com/items?id=42&ref=home",
+		"C'est l'été à Paris",
+	} {
+		t.Run(v, func(t *testing.T) {
+			t.Parallel()
+			if got := in.Request(queryRequest(v), nil); got != nil {
+				t.Errorf("query: got %v, want nothing", got)
+			}
+			r, body := bodyRequest(t, v)
+			if got := in.Request(r, body); got != nil {
+				t.Errorf("body: got %v, want nothing", got)
+			}
+			if got := in.Value(v); got != nil {
+				t.Errorf("Value: got %v, want nothing", got)
+			}
+		})
+	}
+}
+
+func TestTypicalRequestPasses(t *testing.T) {
+	t.Parallel()
+	in := setup(t)
+
+	r, body := typicalRequest()
+	if got := in.Request(r, body); got != nil {
+		t.Errorf("got %v, want nothing", got)
+	}
+}
+
+// typicalRequest is a browser's order placement, as the benchmark sends it.
+func typicalRequest() (*http.Request, []byte) {
+	body := []byte(`{
+  "merchant_id": "7c9e6679-7425-40de-944b-e07fc1f90ae7",
+  "customer": {
+    "name": "Maria O'Brien da Silva",
+    "email": "maria.silva@example.com",
+    "phone": "+55 11 91234-5678",
+    "address": {"street": "Rua São João, 42, apto 3", "city": "São Paulo",
+      "postal_code": "01234-567", "country": "BR"}
+  },
+  "lines": [
+    {"item_id": "3f2b8c1e-7d4a-4f6b-9a2e-5c8d1e0f7a9b", "quantity": 2,
+     "note": "Gift wrap, please - it's for my mum's birthday!"},
+    {"item_id": "a1b2c3d4-0000-4000-8000-123456789abc", "quantity": 1,
+     "note": ""}
+  ],
+  "payment": {"provider_token": "tok_1NqYc2LkdIwHu7ixZkE0", "brand": "visa",
+    "last4": "4242"},
+  "coupon": "SUMMER-10",
+  "accept_terms": true
+}`)
+	r := httptest.NewRequest(http.MethodPost,
+		"/api/v1/merchants/7c9e6679-7425-40de-944b-e07fc1f90ae7/orders?source=web&lang=pt-BR",
+		bytes.NewReader(body))
+	r.Header.Set("Content-Type", "application/json")
+	r.Header.Set("User-Agent", "Mozilla/5.0 (Windows NT 10.0; Win64; x64) "+
+		"AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0.0.0 Safari/537.36")
+	r.Header.Set("Referer", "https://shop.example.com/checkout?step=2&cart=9f1c")
+	r.Header.Set("X-Forwarded-For", "203.0.113.7, 198.51.100.23")
+	r.Header.Set("X-Request-Id", "01J2Z3K4M5N6P7Q8R9S0T1V2W3")
+	r.Header.Set("Cookie", "theme=dark; consent=analytics%3Dno%26ads%3Dno")
+	r.Header.Set("Authorization", "Bearer eyJhbGciOiJFUzI1NiJ9.eyJzdWIiOiIxIn0.c2ln")
+	return r, body
+}
+
+func TestHeadersAreInspected(t *testing.T) {
+	t.Parallel()
+	in := setup(t)
+
+	cases := []struct {
+		header, value, class, location string
+	}{
+		{"User-Agent", "<script>alert(1)</script>", ClassXSS, "header:User-Agent"},
+		{"Referer", "https://x.example/?q=' OR 1=1--", ClassSQLi, "header:Referer"},
+		{"X-Forwarded-For", "1.2.3.4' OR '1'='1", ClassSQLi, "header:X-Forwarded-For"},
+		{"X-Merchant-Ref", "; cat /etc/passwd", ClassCmdi, "header:X-Merchant-Ref"},
+		// net/http's cookie parser drops a value with spaces; ours must not.
+		{"Cookie", "theme=dark; pref=' OR 1=1--", ClassSQLi, "header:Cookie"},
+	}
+	for _, c := range cases {
+		t.Run(c.header, func(t *testing.T) {
+			t.Parallel()
+			r := httptest.NewRequest(http.MethodGet, "/api/v1/me", nil)
+			r.Header.Set(c.header, c.value)
+			if got := in.Request(r, nil); !has(got, c.class, c.location) {
+				t.Errorf("got %v, want %s at %s", got, c.class, c.location)
+			}
+		})
+	}
+
+	t.Run("other headers are left alone", func(t *testing.T) {
+		t.Parallel()
+		r := httptest.NewRequest(http.MethodGet, "/api/v1/me", nil)
+		r.Header.Set("Accept-Language", "' OR 1=1--")
+		if got := in.Request(r, nil); got != nil {
+			t.Errorf("got %v, want nothing: Accept-Language is not on the list", got)
+		}
+	})
+}
+
+func TestQueryEdges(t *testing.T) {
+	t.Parallel()
+	in := setup(t)
+
+	t.Run("a key carries the payload", func(t *testing.T) {
+		t.Parallel()
+		r := httptest.NewRequest(http.MethodGet,
+			"/api/v1/items?"+url.QueryEscape("<script>alert(1)</script>")+"=1", nil)
+		got := in.Request(r, nil)
+		if !has(got, ClassXSS, "query:*") {
+			t.Errorf("got %v, want xss at query:*", got)
+		}
+	})
+	t.Run("a malformed escape does not hide the pair", func(t *testing.T) {
+		t.Parallel()
+		r := httptest.NewRequest(http.MethodGet,
+			"/api/v1/items?q=%27%20OR%201=1--%zz", nil)
+		if got := in.Request(r, nil); !has(got, ClassSQLi, "query:q") {
+			t.Errorf("got %v, want sqli at query:q", got)
+		}
+	})
+	t.Run("too many pairs", func(t *testing.T) {
+		t.Parallel()
+		q := strings.Repeat("a=1&", MaxQueryPairs+1)
+		r := httptest.NewRequest(http.MethodGet, "/api/v1/items?"+q, nil)
+		if got := in.Request(r, nil); !has(got, ClassOverLimit, "query") {
+			t.Errorf("got %v, want over_limit at query", got)
+		}
+	})
+}
+
+func TestBodyEdges(t *testing.T) {
+	t.Parallel()
+	in := setup(t)
+	post := func(body string) []Finding {
+		r := httptest.NewRequest(http.MethodPost, "/api/v1/x", strings.NewReader(body))
+		return in.Request(r, []byte(body))
+	}
+
+	t.Run("pointers follow arrays and objects", func(t *testing.T) {
+		t.Parallel()
+		got := post(`{"a":[1,{"b":"x"},[null,"<script>alert(1)</script>"]],"c":"ok"}`)
+		want := []Finding{{Class: ClassXSS, Location: "body:/a/2/1"}}
+		if !slices.Equal(got, want) {
+			t.Errorf("got %v, want %v", got, want)
+		}
+	})
+	t.Run("a key carries the payload", func(t *testing.T) {
+		t.Parallel()
+		got := post(`{"items":[{"' OR 1=1--":"x"}]}`)
+		if !has(got, ClassSQLi, "body:/items/0/*") {
+			t.Errorf("got %v, want sqli at body:/items/0/*", got)
+		}
+	})
+	t.Run("a top-level string", func(t *testing.T) {
+		t.Parallel()
+		if got := post(`"../../etc/passwd"`); !has(got, ClassPathTraversal, "body:") {
+			t.Errorf("got %v, want path_traversal at body:", got)
+		}
+	})
+	t.Run("strings before a syntax error are read", func(t *testing.T) {
+		t.Parallel()
+		if got := post(`{"q":"' OR 1=1--", oops`); !has(got, ClassSQLi, "body:/q") {
+			t.Errorf("got %v, want sqli at body:/q", got)
+		}
+	})
+	t.Run("too deep", func(t *testing.T) {
+		t.Parallel()
+		deep := strings.Repeat("[", MaxDepth+1) + strings.Repeat("]", MaxDepth+1)
+		if got := post(deep); !has(got, ClassOverLimit, "body") {
+			t.Errorf("got %v, want over_limit at body", got)
+		}
+		ok := strings.Repeat("[", MaxDepth) + strings.Repeat("]", MaxDepth)
+		if got := post(ok); got != nil {
+			t.Errorf("depth %d: got %v, want nothing", MaxDepth, got)
+		}
+	})
+	t.Run("too many strings", func(t *testing.T) {
+		t.Parallel()
+		many := "[" + strings.Repeat(`"a",`, MaxStrings) + `"a"]`
+		if got := post(many); !has(got, ClassOverLimit, "body") {
+			t.Errorf("got %v, want over_limit at body", got)
+		}
+	})
+}
+
+func TestSafeName(t *testing.T) {
+	t.Parallel()
+	cases := map[string]string{
+		"q":                     "q",
+		"price_cents":           "price_cents",
+		"X-Request-Id":          "X-Request-Id",
+		"a/b":                   "*",
+		"maria@example.com":     "*",
+		"' OR 1=1--":            "*",
+		strings.Repeat("a", 65): "*",
+		"":                      "",
+	}
+	for in, want := range cases {
+		if got := safeName(in); got != want {
+			t.Errorf("safeName(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

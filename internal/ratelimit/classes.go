@@ -1,0 +1,43 @@
+package ratelimit
+
+import "time"
+
+// Class is a route class: the kind of work a request does, which decides
+// the limit it is counted against. It is also the label of rate-limit
+// metrics, so the set stays small and fixed.
+type Class string
+
+// The route classes. ClassIP is the global per-IP budget every request
+// spends before any class budget.
+const (
+	ClassIP           Class = "ip"
+	ClassAuth         Class = "auth"
+	ClassPublicRead   Class = "public_read"
+	ClassRead         Class = "read"
+	ClassWrite        Class = "write"
+	ClassCustomerData Class = "customer_data"
+	ClassExport       Class = "export"
+	// ClassAI has no default: its limit comes from configuration.
+	ClassAI Class = "ai"
+)
+
+// PerIP reports whether c is counted per client address (IPKey) rather
+// than per principal (UserKey).
+func (c Class) PerIP() bool {
+	return c == ClassIP || c == ClassAuth || c == ClassPublicRead
+}
+
+// DefaultPolicies returns the default limit of every class but ClassAI,
+// whose limit the caller supplies from configuration. The map is new on
+// every call, so callers may change it.
+func DefaultPolicies() map[Class]Limit {
+	return map[Class]Limit{
+		ClassIP:           {Rate: 1200, Period: time.Minute, Burst: 300},
+		ClassAuth:         {Rate: 10, Period: time.Minute, Burst: 10},
+		ClassPublicRead:   {Rate: 120, Period: time.Minute, Burst: 60},
+		ClassRead:         {Rate: 600, Period: time.Minute, Burst: 120},
+		ClassWrite:        {Rate: 120, Period: time.Minute, Burst: 40},
+		ClassCustomerData: {Rate: 120, Period: time.Minute, Burst: 30},
+		ClassExport:       {Rate: 10, Period: time.Hour, Burst: 2},
+	}
+}

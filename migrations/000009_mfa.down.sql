@@ -1,0 +1,12 @@
+set local role rampart_owner;
+drop function if exists auth.mfa_disable();
+drop function if exists auth.mfa_use_recovery(bytea);
+drop function if exists auth.mfa_verify_totp(uuid, bytea, bigint, bytea[]);
+drop function if exists auth.mfa_factor(uuid);
+drop function if exists auth.mfa_enroll(uuid, bytea, bytea);
+drop function if exists auth.mfa_fail(bigint);
+drop function if exists auth.mfa_challenge(uuid, uuid);
+drop function if exists auth.elevate_session();
+drop table if exists auth.mfa_challenges;
+drop table if exists auth.mfa_recovery_codes;
+drop table if exists auth.mfa_factors;
