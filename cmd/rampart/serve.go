@@ -9,10 +9,12 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/redis/go-redis/v9"
 	"go.uber.org/zap"
 
 	"github.com/rampart-dev/rampart/internal/db"
 	"github.com/rampart-dev/rampart/internal/httpapi"
+	"github.com/rampart-dev/rampart/internal/ratelimit"
 	"github.com/rampart-dev/rampart/internal/threat"
 )
 
@@ -54,10 +56,14 @@ func serve(ctx context.Context) error {
 	}
 	defer func() { stopBG(); wg.Wait() }()
 
+	limits, err := newLimits(a)
+	if err != nil {
+		return err
+	}
 	api := httpapi.New(httpapi.Deps{
 		DB: a.db, Auth: a.auth, Vault: a.vault, Cursors: a.cursors,
 		Log: a.log, ClientIP: httpapi.NewClientIP(a.cfg.TrustedProxies),
-		Blocks: blocks, Threats: events,
+		Blocks: blocks, Threats: events, Limits: limits,
 	})
 	srv := &http.Server{
 		Addr:              a.cfg.Listen,
@@ -98,4 +104,31 @@ func listen(s *http.Server) error {
 		return fmt.Errorf("listen on %s: %w", s.Addr, err)
 	}
 	return nil
+}
+
+// newLimits builds the rate limiter: one budget across instances on Redis
+// when REDIS_URL is set (falling back to memory while Redis is down), an
+// in-process one otherwise, none when RAMPART_RATE_LIMITS=off.
+func newLimits(a *app) (*ratelimit.Guard, error) {
+	if !a.cfg.RateLimits {
+		a.log.Warn("rate limits are off (RAMPART_RATE_LIMITS=off)")
+		return nil, nil
+	}
+	mem := ratelimit.NewMemory(0)
+	if a.cfg.RedisURL == "" {
+		return ratelimit.NewGuard(mem, ratelimit.DefaultPolicies(), nil), nil
+	}
+	opt, err := redis.ParseURL(a.cfg.RedisURL)
+	if err != nil {
+		return nil, fmt.Errorf("REDIS_URL: %w", err)
+	}
+	fb := ratelimit.NewFallback(ratelimit.NewRedis(redis.NewClient(opt)), mem,
+		func(degraded bool) {
+			if degraded {
+				a.log.Warn("redis unreachable: rate limits fall back to this instance")
+			} else {
+				a.log.Info("redis reachable again: rate limits are cluster-wide")
+			}
+		})
+	return ratelimit.NewGuard(fb, ratelimit.DefaultPolicies(), nil), nil
 }

@@ -25,6 +25,8 @@ import (
 type Config struct {
 	Env            string
 	DatabaseURL    string
+	RedisURL       string
+	RateLimits     bool
 	Listen         string
 	MetricsListen  string
 	MaxConns       int32
@@ -56,6 +58,8 @@ func Load(getenv func(string) string) (*Config, error) {
 	c := &Config{
 		Env:           r.str("RAMPART_ENV", "production"),
 		DatabaseURL:   getenv("DATABASE_URL"),
+		RedisURL:      getenv("REDIS_URL"),
+		RateLimits:    r.str("RAMPART_RATE_LIMITS", "on") != "off",
 		Listen:        r.str("RAMPART_LISTEN", ":8080"),
 		MetricsListen: r.str("RAMPART_METRICS_LISTEN", "127.0.0.1:9090"),
 		MaxConns:      int32(r.integer("RAMPART_DB_MAX_CONNS", 0)),
@@ -107,6 +111,8 @@ func (c *Config) Redacted() []string {
 	return []string{
 		"RAMPART_ENV=" + c.Env,
 		"DATABASE_URL=" + redactURL(c.DatabaseURL),
+		"REDIS_URL=" + redactURL(c.RedisURL),
+		"RAMPART_RATE_LIMITS=" + onOff(c.RateLimits),
 		"RAMPART_LISTEN=" + c.Listen,
 		"RAMPART_METRICS_LISTEN=" + c.MetricsListen,
 		"RAMPART_DB_MAX_CONNS=" + strconv.Itoa(int(c.MaxConns)),
@@ -280,4 +286,11 @@ func (c *Config) Subkey(purpose string) []byte {
 	mac := hmac.New(sha256.New, c.HMACKey)
 	mac.Write([]byte("rampart/" + purpose))
 	return mac.Sum(nil)
+}
+
+func onOff(b bool) string {
+	if b {
+		return "on"
+	}
+	return "off"
 }

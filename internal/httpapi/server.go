@@ -19,6 +19,7 @@ import (
 	"github.com/rampart-dev/rampart/internal/db"
 	"github.com/rampart-dev/rampart/internal/marketplace"
 	"github.com/rampart-dev/rampart/internal/mfa"
+	"github.com/rampart-dev/rampart/internal/ratelimit"
 	"github.com/rampart-dev/rampart/internal/threat"
 )
 
@@ -36,6 +37,9 @@ type Deps struct {
 	Blocks *threat.Blocklist
 	// Threats records security events; nil records none.
 	Threats *threat.Recorder
+	// Limits enforces rate limits by address and route class; nil
+	// enforces none.
+	Limits *ratelimit.Guard
 	// MFA enrols and verifies second factors.
 	MFA *mfa.Service
 }
@@ -120,8 +124,8 @@ func meta(r *http.Request) auth.Meta {
 
 func (s *Server) routes() chi.Router {
 	r := chi.NewRouter()
-	r.Use(s.requestID, s.recoverer, s.accessLog, s.clientIP, s.blocklist,
-		securityHeaders, s.authenticate)
+	r.Use(s.requestID, s.recoverer, s.accessLog, securityHeaders,
+		s.clientIP, s.blocklist, s.ipLimit, s.authenticate, s.classLimit)
 	r.NotFound(s.wrap(func(http.ResponseWriter, *http.Request) error {
 		return apperr.New(apperr.NotFound, "no such endpoint")
 	}))

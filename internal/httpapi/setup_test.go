@@ -99,7 +99,7 @@ func setup(t *testing.T, maxConns int32) *harness {
 		Vault:  &marketplace.Vault{Keys: keys, Index: index},
 		Log:    log,
 		Blocks: h.blocks, Threats: h.events,
-		MFA:    mfaSvc,
+		MFA: mfaSvc,
 	})
 	h.srv = httptest.NewServer(h.api)
 	t.Cleanup(h.srv.Close)

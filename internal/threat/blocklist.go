@@ -155,4 +155,3 @@ func (b *Blocklist) listen(ctx context.Context, refresh time.Duration) error {
 		}
 	}
 }
-

@@ -1,0 +1,63 @@
+package httpapi_test
+
+import (
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/rampart-dev/rampart/internal/httpapi"
+	"github.com/rampart-dev/rampart/internal/ratelimit"
+)
+
+// with returns a copy of h whose server is built from h's dependencies as
+// changed by edit.
+func (h *harness) with(edit func(*httpapi.Deps)) *harness {
+	d := h.api.Deps
+	edit(&d)
+	srv := httptest.NewServer(httpapi.New(d))
+	h.t.Cleanup(srv.Close)
+	c := *h
+	c.srv = srv
+	return &c
+}
+
+func TestRateLimits(t *testing.T) {
+	t.Parallel()
+	h := setup(t, 4)
+	h.user("limited@example.test")
+	lim := h.with(func(d *httpapi.Deps) {
+		d.Limits = ratelimit.NewGuard(ratelimit.NewMemory(0),
+			ratelimit.DefaultPolicies(), nil)
+	})
+
+	t.Run("sign-in attempts from one address are limited with Retry-After", func(t *testing.T) {
+		var last response
+		for range 11 {
+			last = lim.do("POST", "/v1/auth/login", "", map[string]string{
+				"email": "limited@example.test", "password": "wrong-password-1"})
+		}
+		lim.mustStatus(last, 429, "11th login")
+		if last.Header.Get("Retry-After") == "" {
+			t.Error("no Retry-After")
+		}
+		policy := strings.Join(last.Header.Values("RateLimit-Policy"), ", ")
+		limit := strings.Join(last.Header.Values("RateLimit"), ", ")
+		if !strings.Contains(policy, `"auth";q=10`) || !strings.Contains(limit, `"auth";r=0`) {
+			t.Errorf("RateLimit headers: %q / %q", policy, limit)
+		}
+	})
+
+	t.Run("allowed answers carry the remaining budget", func(t *testing.T) {
+		r := lim.do("GET", "/v1/market", "", nil)
+		lim.mustStatus(r, 200, "market")
+		if v := strings.Join(r.Header.Values("RateLimit"), ", "); !strings.Contains(v, `"public_read";r=`) {
+			t.Errorf("RateLimit: %q", v)
+		}
+	})
+
+	t.Run("health checks are never limited", func(t *testing.T) {
+		for range 30 {
+			lim.mustStatus(lim.do("GET", "/healthz", "", nil), 200, "healthz")
+		}
+	})
+}
