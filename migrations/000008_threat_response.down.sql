@@ -23,6 +23,7 @@ drop function if exists security.insert_event(text, text, inet, uuid, uuid,
 drop function if exists security.block_network(inet);
 drop function if exists security.suspend_user(uuid, text);
 drop function if exists security.block_ip(cidr, text, text, interval);
+drop function if exists security.chains_broken();
 drop function if exists security.apply_retention(interval);
 drop function if exists security.seal_chains();
 drop function if exists security.audit_digest_text(

@@ -128,6 +128,45 @@ begin
 end
 $$;
 
+-- chains_broken re-checks the most recent links of both chains (the last
+-- 1,000 of each) and tells whether any fails, for the service's metrics and
+-- alerts. `rampart audit verify` checks the whole chains and names the row.
+create function security.chains_broken() returns boolean
+language plpgsql stable security definer
+set search_path = ''
+as $$
+declare
+  prev bytea;
+  first boolean;
+  ev record;
+  au record;
+begin
+  first := true;
+  for ev in select * from (
+      select e.chain_seq, e.chain_hash, security.event_digest_text(e) as d
+      from security.security_events e where e.chain_seq is not null
+      order by e.chain_seq desc limit 1001) x order by x.chain_seq loop
+    if not first and ev.chain_hash <> sha256(prev || convert_to(ev.d, 'UTF8')) then
+      return true;
+    end if;
+    first := false;
+    prev := ev.chain_hash;
+  end loop;
+  first := true;
+  for au in select * from (
+      select a.chain_seq, a.chain_hash, security.audit_digest_text(a) as d
+      from security.customer_access_audit a where a.chain_seq is not null
+      order by a.chain_seq desc limit 1001) x order by x.chain_seq loop
+    if not first and au.chain_hash <> sha256(prev || convert_to(au.d, 'UTF8')) then
+      return true;
+    end if;
+    first := false;
+    prev := au.chain_hash;
+  end loop;
+  return false;
+end
+$$;
+
 -- apply_retention removes sealed rows older than p_keep from both chains
 -- and moves each chain's checkpoint to the last removed row, so what stays
 -- still verifies. Only the owner runs it (rampart audit retain).
@@ -618,6 +657,7 @@ grant execute on function
     timestamptz, uuid, integer, text),
   security.live_blocks(),
   security.seal_chains(),
+  security.chains_broken(),
   security.get_security_metrics()
   to anon, authenticated;
 grant execute on function

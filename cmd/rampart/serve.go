@@ -8,12 +8,12 @@ import (
 	"sync"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/redis/go-redis/v9"
 	"go.uber.org/zap"
 
 	"github.com/rampart-dev/rampart/internal/db"
 	"github.com/rampart-dev/rampart/internal/httpapi"
+	"github.com/rampart-dev/rampart/internal/metrics"
 	"github.com/rampart-dev/rampart/internal/ratelimit"
 	"github.com/rampart-dev/rampart/internal/threat"
 )
@@ -40,30 +40,34 @@ func serve(ctx context.Context) error {
 	// and flushes: nothing accepted is lost.
 	bg, stopBG := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
+	m := metrics.New(version, a.db.Pool)
 	blocks := threat.NewBlocklist(a.db, a.log)
+	blocks.OnReload = m.Blocks
 	if err := blocks.Reload(ctx); err != nil {
 		stopBG()
 		return err
 	}
 	events := threat.NewRecorder(a.db, a.log, a.cfg.Subkey("event-account"))
+	events.OnEvent = m.Event
 	for _, run := range []func(){
 		func() { blocks.Run(bg, 30*time.Second) },
 		func() { events.Run(bg, time.Second) },
 		func() { threat.Seal(bg, a.db, a.log, 5*time.Second) },
+		func() { m.Run(bg, a.db, a.log, 15*time.Second) },
 	} {
 		wg.Add(1)
 		go func() { defer wg.Done(); run() }()
 	}
 	defer func() { stopBG(); wg.Wait() }()
 
-	limits, err := newLimits(a)
+	limits, err := newLimits(a, m)
 	if err != nil {
 		return err
 	}
 	api := httpapi.New(httpapi.Deps{
 		DB: a.db, Auth: a.auth, Vault: a.vault, Cursors: a.cursors,
 		Log: a.log, ClientIP: httpapi.NewClientIP(a.cfg.TrustedProxies),
-		Blocks: blocks, Threats: events, Limits: limits,
+		Blocks: blocks, Threats: events, Limits: limits, Metrics: m,
 	})
 	srv := &http.Server{
 		Addr:              a.cfg.Listen,
@@ -76,7 +80,7 @@ func serve(ctx context.Context) error {
 	}
 	metrics := &http.Server{
 		Addr:              a.cfg.MetricsListen,
-		Handler:           promhttp.Handler(),
+		Handler:           m.Handler(),
 		ReadHeaderTimeout: 5 * time.Second,
 	}
 
@@ -109,14 +113,14 @@ func listen(s *http.Server) error {
 // newLimits builds the rate limiter: one budget across instances on Redis
 // when REDIS_URL is set (falling back to memory while Redis is down), an
 // in-process one otherwise, none when RAMPART_RATE_LIMITS=off.
-func newLimits(a *app) (*ratelimit.Guard, error) {
+func newLimits(a *app, m *metrics.Metrics) (*ratelimit.Guard, error) {
 	if !a.cfg.RateLimits {
 		a.log.Warn("rate limits are off (RAMPART_RATE_LIMITS=off)")
 		return nil, nil
 	}
 	mem := ratelimit.NewMemory(0)
 	if a.cfg.RedisURL == "" {
-		return ratelimit.NewGuard(mem, ratelimit.DefaultPolicies(), nil), nil
+		return ratelimit.NewGuard(mem, ratelimit.DefaultPolicies(), m), nil
 	}
 	opt, err := redis.ParseURL(a.cfg.RedisURL)
 	if err != nil {
@@ -124,11 +128,12 @@ func newLimits(a *app) (*ratelimit.Guard, error) {
 	}
 	fb := ratelimit.NewFallback(ratelimit.NewRedis(redis.NewClient(opt)), mem,
 		func(degraded bool) {
+			m.Degraded(degraded)
 			if degraded {
 				a.log.Warn("redis unreachable: rate limits fall back to this instance")
 			} else {
 				a.log.Info("redis reachable again: rate limits are cluster-wide")
 			}
 		})
-	return ratelimit.NewGuard(fb, ratelimit.DefaultPolicies(), nil), nil
+	return ratelimit.NewGuard(fb, ratelimit.DefaultPolicies(), m), nil
 }

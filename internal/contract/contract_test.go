@@ -222,8 +222,8 @@ func TestOperations(t *testing.T) {
 			t.Errorf("Operations() lacks %+v", op)
 		}
 	}
-	if len(ops) != 42 {
-		t.Errorf("Operations() has %d operations, want 42", len(ops))
+	if len(ops) != 46 {
+		t.Errorf("Operations() has %d operations, want 46", len(ops))
 	}
 }
 

@@ -35,6 +35,7 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	pair, err := s.Auth.Login(r.Context(), meta(r), in.Email, in.Password)
+	s.Metrics.Auth("login", outcome(err))
 	if errors.Is(err, auth.ErrBadCredentials) && s.Threats != nil {
 		s.event(r, "login_failed", "low",
 			map[string]string{"account": s.Threats.AccountTag(in.Email)})
@@ -54,6 +55,7 @@ func (s *Server) refresh(w http.ResponseWriter, r *http.Request) error {
 	}
 	pair, err := s.Auth.Refresh(r.Context(), meta(r), in.RefreshToken)
 	var reuse *auth.ReuseError
+	s.Metrics.Auth("refresh", outcome(err))
 	if errors.As(err, &reuse) {
 		s.event(r, "refresh_token_reuse", "high",
 			map[string]string{"session": reuse.SessionID.String()})
@@ -121,4 +123,22 @@ func requirePlatformAdmin(r *http.Request) error {
 		return apperr.New(apperr.Forbidden, "platform admins only")
 	}
 	return nil
+}
+
+// outcome names an authentication result for metrics: a fixed set.
+func outcome(err error) string {
+	var reuse *auth.ReuseError
+	switch {
+	case err == nil:
+		return "ok"
+	case errors.As(err, &reuse):
+		return "token_reuse"
+	case errors.Is(err, auth.ErrBadCredentials):
+		return "bad_credentials"
+	case apperr.Is(err, apperr.Unauthenticated):
+		return "invalid"
+	case apperr.Is(err, apperr.Invalid):
+		return "malformed"
+	}
+	return "error"
 }

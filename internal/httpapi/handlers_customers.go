@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/rampart-dev/rampart/internal/apperr"
 	"github.com/rampart-dev/rampart/internal/db"
 	m "github.com/rampart-dev/rampart/internal/marketplace"
 )
@@ -18,9 +19,9 @@ func (s *Server) listCustomers(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	return txPage(s, w, r, scope, p, customerKey, func(ctx context.Context, q db.Querier) ([]m.Customer, error) {
+	return s.access("list", txPage(s, w, r, scope, p, customerKey, func(ctx context.Context, q db.Querier) ([]m.Customer, error) {
 		return s.Vault.ListCustomers(ctx, q, mid, f, p)
-	})
+	}))
 }
 
 func (s *Server) createCustomer(w http.ResponseWriter, r *http.Request) error {
@@ -39,9 +40,9 @@ func (s *Server) getCustomer(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	return txJSON(s, w, r, http.StatusOK, func(ctx context.Context, q db.Querier) (m.Customer, error) {
+	return s.access("view", txJSON(s, w, r, http.StatusOK, func(ctx context.Context, q db.Querier) (m.Customer, error) {
 		return m.GetCustomer(ctx, q, id[0], id[1])
-	})
+	}))
 }
 
 func (s *Server) updateCustomer(w http.ResponseWriter, r *http.Request) error {
@@ -76,9 +77,9 @@ func (s *Server) revealCustomer(w http.ResponseWriter, r *http.Request) error {
 	if in.Reason == nil || len([]rune(*in.Reason)) < 5 || len(*in.Reason) > 500 {
 		return invalidField("reason", "say why, in 5 to 500 characters")
 	}
-	return txJSON(s, w, r, http.StatusOK, func(ctx context.Context, q db.Querier) (m.PlainCustomer, error) {
+	return s.access("reveal", txJSON(s, w, r, http.StatusOK, func(ctx context.Context, q db.Querier) (m.PlainCustomer, error) {
 		return s.Vault.Reveal(ctx, q, id[0], id[1], *in.Reason)
-	})
+	}))
 }
 
 func (s *Server) exportCustomer(w http.ResponseWriter, r *http.Request) error {
@@ -86,9 +87,9 @@ func (s *Server) exportCustomer(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	return txJSON(s, w, r, http.StatusOK, func(ctx context.Context, q db.Querier) (m.CustomerExport, error) {
+	return s.access("export", txJSON(s, w, r, http.StatusOK, func(ctx context.Context, q db.Querier) (m.CustomerExport, error) {
 		return s.Vault.Export(ctx, q, id[0], id[1])
-	})
+	}))
 }
 
 // customerFilter reads the only filters customer lists accept. Sorting or
@@ -185,4 +186,25 @@ func (s *Server) putAILimit(w http.ResponseWriter, r *http.Request) error {
 	return txJSON(s, w, r, http.StatusOK, func(ctx context.Context, q db.Querier) (m.AILimit, error) {
 		return m.PutAILimit(ctx, q, feature, in)
 	})
+}
+
+// access counts a customer-data access by kind and result, and passes err
+// on.
+func (s *Server) access(kind string, err error) error {
+	result := "allowed"
+	switch {
+	case err == nil:
+	case apperr.Is(err, apperr.NotFound):
+		result = "not_found"
+	case apperr.Is(err, apperr.RateLimited):
+		result = "over_quota"
+	case apperr.Is(err, apperr.Forbidden), apperr.Is(err, apperr.MFARequired):
+		result = "denied"
+	case apperr.Is(err, apperr.Invalid):
+		result = "invalid"
+	default:
+		result = "error"
+	}
+	s.Metrics.CustomerAccess(kind, result)
+	return err
 }

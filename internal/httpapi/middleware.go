@@ -126,10 +126,11 @@ func (s *Server) accessLog(next http.Handler) http.Handler {
 		sw := &statusWriter{ResponseWriter: w}
 		li := &logInfo{}
 		next.ServeHTTP(sw, r.WithContext(context.WithValue(r.Context(), keyLogInfo, li)))
+		route := routePattern(r)
+		s.Metrics.HTTP(route, r.Method, sw.status, time.Since(start))
 		if r.URL.Path == "/healthz" || r.URL.Path == "/readyz" {
 			return
 		}
-		route := routePattern(r)
 		fields := []zap.Field{
 			zap.String("request_id", requestID(r)),
 			zap.String("method", r.Method),

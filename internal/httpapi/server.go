@@ -40,9 +40,24 @@ type Deps struct {
 	// Limits enforces rate limits by address and route class; nil
 	// enforces none.
 	Limits *ratelimit.Guard
+	// Metrics observes requests and outcomes; nil observes nothing.
+	Metrics Observer
 	// MFA enrols and verifies second factors.
 	MFA *mfa.Service
 }
+
+// Observer receives what the API measures; internal/metrics implements it.
+type Observer interface {
+	HTTP(route, method string, status int, d time.Duration)
+	Auth(operation, outcome string)
+	CustomerAccess(kind, result string)
+}
+
+type nopObserver struct{}
+
+func (nopObserver) HTTP(string, string, int, time.Duration) {}
+func (nopObserver) Auth(string, string)                     {}
+func (nopObserver) CustomerAccess(string, string)           {}
 
 // Server is the HTTP API.
 type Server struct {
@@ -59,6 +74,9 @@ func New(d Deps) *Server {
 	}
 	if d.ClientIP == nil {
 		d.ClientIP = NewClientIP(nil)
+	}
+	if d.Metrics == nil {
+		d.Metrics = nopObserver{}
 	}
 	s := &Server{Deps: d, log: d.Log}
 	s.router = s.routes()
@@ -157,6 +175,7 @@ func (s *Server) authedRoutes(r chi.Router) {
 	r.Get("/auth/sessions", s.wrap(s.listSessions))
 	r.Delete("/auth/sessions/{sessionID}", s.wrap(s.revokeSession))
 	r.Get("/me", s.wrap(s.me))
+	s.mfaRoutes(r)
 	r.Get("/ai-rate-limits", s.wrap(s.listAILimits))
 	r.Put("/ai-rate-limits/{feature}", s.wrap(s.putAILimit))
 

@@ -20,6 +20,7 @@ var directives = `
 SecRuleEngine DetectionOnly
 SecRequestBodyAccess Off
 SecResponseBodyAccess Off
+SecRxPreFilter On
 SecArgumentsLimit ` + strconv.Itoa(maxFields+1) + `
 SecDefaultAction "phase:1,log,pass"
 SecDefaultAction "phase:2,log,pass"

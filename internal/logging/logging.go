@@ -81,8 +81,9 @@ func config(development bool) zap.Config {
 // writes, and sampling, if any, above that.
 func build(cfg zap.Config) (*zap.Logger, error) {
 	sampling := cfg.Sampling
-	cfg.Sampling = nil // so that Build hands WrapCore the writing core
+	cfg.Sampling = nil
 	wrap := func(core zapcore.Core) zapcore.Core {
+		// Without sampling, Build hands over the zapcore.NewCore it made.
 		core = &redactCore{Core: core, leaf: true}
 		if sampling != nil {
 			var opts []zapcore.SamplerOption

@@ -33,11 +33,11 @@ const (
 // Byte classes, looked up in one table so the common case, a string with
 // nothing to hide, costs one load per byte.
 const (
-	b64   uint8 = 1 << iota // base64url: letters, digits, '-', '_'
-	local                   // email local part
-	host                    // domain name
-	tok68                   // RFC 6750 bearer token
-	start                   // may begin a secret: base64url, '@:+('
+	b64    uint8 = 1 << iota // base64url: letters, digits, '-', '_'
+	local                    // email local part
+	host                     // domain name
+	tok68                    // RFC 6750 bearer token
+	opener                   // may begin a secret: base64url, '@:+('
 )
 
 var class = func() (t [256]uint8) {
@@ -57,7 +57,7 @@ var class = func() (t [256]uint8) {
 			t[i] |= tok68
 		}
 		if t[i]&b64 != 0 || strings.IndexByte("@:+(", c) >= 0 {
-			t[i] |= start
+			t[i] |= opener
 		}
 	}
 	return t
@@ -70,7 +70,7 @@ var class = func() (t [256]uint8) {
 func scrub(s string) (string, bool) {
 	sc := scrubber{s: s}
 	for i := 0; i < len(s); {
-		if class[s[i]]&start == 0 {
+		if class[s[i]]&opener == 0 {
 			i++ // the common case, kept out of step
 			continue
 		}
@@ -252,7 +252,7 @@ func jwtEnd(s string, i, first int) int {
 // single spaces or hyphens, that starts at s[i], or -1.
 func cardEnd(s string, i int) int {
 	end, digits := i, 0
-	for j := i; j < len(s); j++ {
+	for j := i; j < len(s) && digits <= maxCardDigits; j++ {
 		if isDigit(s[j]) {
 			digits, end = digits+1, j+1
 			continue
@@ -280,7 +280,7 @@ func (sc *scrubber) phone(i int) int {
 	}
 	end, digits, dots, others := -1, 0, 0, 0
 	seps, pendDots, pendOthers := 0, 0, 0
-	for ; j < len(s); j++ {
+	for ; j < len(s) && digits <= maxPhoneDigits; j++ {
 		c := s[j]
 		if isDigit(c) {
 			digits, end = digits+1, j+1
