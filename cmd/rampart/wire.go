@@ -12,6 +12,7 @@ import (
 	"github.com/rampart-dev/rampart/internal/db"
 	"github.com/rampart-dev/rampart/internal/logging"
 	"github.com/rampart-dev/rampart/internal/marketplace"
+	"github.com/rampart-dev/rampart/internal/mfa"
 	"github.com/rampart-dev/rampart/internal/password"
 	"github.com/rampart-dev/rampart/internal/pii"
 	"github.com/rampart-dev/rampart/internal/token"
@@ -25,6 +26,7 @@ type app struct {
 	auth    *auth.Service
 	vault   *marketplace.Vault
 	cursors *cursor.Signer
+	mfa     *mfa.Service
 }
 
 func newLogger(cfg *config.Config) (*zap.Logger, error) {
@@ -89,6 +91,11 @@ func (a *app) build() error {
 		RefreshGrace:  cfg.RefreshGrace,
 		RefreshKey:    cfg.Subkey("refresh-token"),
 	})
+	a.mfa, err = mfa.New(mfa.Options{Issuer: "Rampart", Keys: keys,
+		RecoveryKey: cfg.Subkey("mfa-recovery")})
+	if err != nil {
+		return fmt.Errorf("mfa: %w", err)
+	}
 	return nil
 }
 
