@@ -452,6 +452,7 @@ $$;
 
 -- Admin functions: platform admins whose session passed a second factor
 -- recently. They answer nothing to anyone else.
+-- SQLSTATE RA001 tells the service to answer 403 mfa_required.
 create function security.require_admin() returns void
 language plpgsql stable security definer
 set search_path = ''
@@ -459,6 +460,13 @@ as $$
 begin
   if not auth.is_platform_admin() then
     raise exception 'platform admins only' using errcode = '42501';
+  end if;
+  if not exists (
+       select 1 from auth.sessions s
+       where s.id = auth.session_id() and s.user_id = auth.uid()
+         and s.aal = 'aal2' and s.aal_at > now() - interval '15 minutes') then
+    raise exception 'a recent second factor is required'
+      using errcode = 'RA001';
   end if;
 end
 $$;

@@ -222,9 +222,8 @@ func TestOperations(t *testing.T) {
 			t.Errorf("Operations() lacks %+v", op)
 		}
 	}
-	if len(ops) != 46 {
-		t.Errorf("Operations() has %d operations, want 46", len(ops))
-	}
+	// That every route is documented, and nothing else, is checked
+	// against the router itself in internal/httpapi (TestEveryRouteIsDocumented).
 }
 
 // recorder is a testing.TB that keeps what Errorf reports instead of failing.

@@ -49,6 +49,9 @@ func Translate(err error) error {
 
 func translatePg(pe *pgconn.PgError, err error) error {
 	switch {
+	case pe.Code == "RA001":
+		return apperr.Wrap(apperr.MFARequired,
+			"a second factor verified in the last 15 minutes is required", err)
 	case pe.Code == "23505":
 		return apperr.Wrap(apperr.Conflict, "resource already exists", err)
 	case pe.Code == "23503", pe.Code == "42501":

@@ -88,6 +88,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.router.ServeHTTP(w, r)
 }
 
+// Routes exposes the router for inspection (documentation checks).
+func (s *Server) Routes() chi.Routes { return s.router }
+
 // Drain makes readiness fail so load balancers stop sending traffic
 // before shutdown.
 func (s *Server) Drain() { s.draining.Store(true) }
@@ -176,6 +179,7 @@ func (s *Server) authedRoutes(r chi.Router) {
 	r.Delete("/auth/sessions/{sessionID}", s.wrap(s.revokeSession))
 	r.Get("/me", s.wrap(s.me))
 	s.mfaRoutes(r)
+	s.adminRoutes(r)
 	r.Get("/ai-rate-limits", s.wrap(s.listAILimits))
 	r.Put("/ai-rate-limits/{feature}", s.wrap(s.putAILimit))
 
