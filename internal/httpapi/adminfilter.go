@@ -120,4 +120,3 @@ func (f filter) int(k string) *int64 {
 }
 
 func (f filter) limit() int { return f.lim }
-
