@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"go.uber.org/zap"
 
@@ -90,6 +91,8 @@ func (a *app) build() error {
 		SessionMaxAge: cfg.SessionMaxAge,
 		RefreshGrace:  cfg.RefreshGrace,
 		RefreshKey:    cfg.Subkey("refresh-token"),
+		LockoutKey:    cfg.Subkey("login-lockout"),
+		LockoutDelay:  100 * time.Millisecond,
 	})
 	a.mfa, err = mfa.New(mfa.Options{Issuer: "Rampart", Keys: keys,
 		RecoveryKey: cfg.Subkey("mfa-recovery")})

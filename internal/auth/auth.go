@@ -40,6 +40,13 @@ type Options struct {
 	RefreshGrace  time.Duration
 	// RefreshKey keys the stored hashes of refresh tokens.
 	RefreshKey []byte
+	// LockoutKey keys the account tags that failed sign-ins are counted
+	// under (with the client's network), so the table holds no email.
+	LockoutKey []byte
+	// LockoutDelay is the delay after the third failure of an account
+	// from one network; it doubles with each failure, up to MaxDelay, until
+	// the tenth locks the pair for 30 minutes. Zero disables the delay.
+	LockoutDelay time.Duration
 }
 
 // Service implements authentication over the database.

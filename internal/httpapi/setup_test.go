@@ -85,6 +85,8 @@ func setup(t *testing.T, maxConns int32) *harness {
 		SessionMaxAge: 24 * time.Hour,
 		RefreshGrace:  2 * time.Second,
 		RefreshKey:    randomKey(),
+		LockoutKey:    randomKey(),
+		LockoutDelay:  time.Millisecond,
 	})
 	log := zaptest.NewLogger(t)
 	h.blocks = threat.NewBlocklist(env.DB, log)

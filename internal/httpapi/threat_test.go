@@ -228,3 +228,39 @@ returning id`).Scan(&id)
 		}
 	}
 }
+
+func TestLockoutIsPerAccountAndAddress(t *testing.T) {
+	t.Parallel()
+	h := setup(t, 4)
+	h.user("locked@example.test")
+	h.user("neighbour@example.test")
+	srv := behindProxy(t, h)
+
+	for range 10 {
+		if st := loginFrom(t, srv, "198.51.100.20", "locked@example.test", "wrong-password-123"); st != 401 {
+			t.Fatalf("failed login answered %d", st)
+		}
+	}
+	t.Run("the pair is locked, even with the right password", func(t *testing.T) {
+		if st := loginFrom(t, srv, "198.51.100.20", "locked@example.test", testPassword); st != 401 {
+			t.Fatalf("locked pair signed in: %d", st)
+		}
+	})
+	t.Run("the owner signs in from another address", func(t *testing.T) {
+		if st := loginFrom(t, srv, "203.0.113.20", "locked@example.test", testPassword); st != 200 {
+			t.Fatalf("owner elsewhere: %d", st)
+		}
+	})
+	t.Run("another account from the locked address still signs in", func(t *testing.T) {
+		if st := loginFrom(t, srv, "198.51.100.20", "neighbour@example.test", testPassword); st != 200 {
+			t.Fatalf("neighbour: %d", st)
+		}
+	})
+	t.Run("the table holds no email", func(t *testing.T) {
+		var n int
+		if err := h.adminQuery(`select count(*) from auth.login_failures
+where account_tag like '%@%'`).Scan(&n); err != nil || n != 0 {
+			t.Fatalf("%d rows name an email (%v)", n, err)
+		}
+	})
+}
