@@ -63,3 +63,17 @@ revoke execute on function auth.login_failures_recent(text, inet),
 grant execute on function auth.login_failures_recent(text, inet),
   auth.note_login_failure(text, inet), auth.clear_login_failures(text, inet)
   to anon;
+
+-- recent_aal2 tells whether the caller's session verified a second factor
+-- in the last 15 minutes: the session row decides, not the token's claims.
+create function auth.recent_aal2() returns boolean
+language sql stable security definer
+set search_path = ''
+as $$
+  select exists (
+    select 1 from auth.sessions s
+    where s.id = auth.session_id() and s.user_id = auth.uid()
+      and s.aal = 'aal2' and s.aal_at > now() - interval '15 minutes')
+$$;
+revoke execute on function auth.recent_aal2() from public;
+grant execute on function auth.recent_aal2() to authenticated;

@@ -68,7 +68,7 @@ func serve(ctx context.Context) error {
 		DB: a.db, Auth: a.auth, Vault: a.vault, Cursors: a.cursors,
 		Log: a.log, ClientIP: httpapi.NewClientIP(a.cfg.TrustedProxies),
 		Blocks: blocks, Threats: events, Limits: limits, Metrics: m,
-		MFA: a.mfa,
+		MFA: a.mfa, CORSOrigins: a.cfg.CORSOrigins,
 	})
 	srv := &http.Server{
 		Addr:              a.cfg.Listen,

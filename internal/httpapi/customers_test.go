@@ -48,8 +48,7 @@ func (c *customerWorld) count(t *testing.T, sql string, args ...any) int {
 // elevate marks every live session of a user as having passed a second
 // factor just now, as the TOTP flow will.
 func (c *customerWorld) elevate(t *testing.T, email string) {
-	c.admin(t, `update auth.sessions s set aal = 'aal2', aal_at = now()
-from auth.users u where u.id = s.user_id and u.email = $1`, email)
+	c.h.elevate(email)
 }
 
 func TestRevealNeedsRoleSecondFactorAndReason(t *testing.T) {
@@ -68,6 +67,8 @@ func TestRevealNeedsRoleSecondFactorAndReason(t *testing.T) {
 	})
 
 	t.Run("an owner at aal1 is asked for a second factor", func(t *testing.T) {
+		c.admin(t, `update auth.sessions s set aal = 'aal1', aal_at = null
+from auth.users u where u.id = s.user_id and u.email = 'owner@a.example.test'`)
 		r := c.h.do("POST", path, c.ownerA, body)
 		c.h.mustStatus(r, 403, "aal1 reveal")
 		if !strings.Contains(string(r.Body), `"mfa_required"`) {

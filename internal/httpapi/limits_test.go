@@ -1,6 +1,7 @@
 package httpapi_test
 
 import (
+	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
@@ -58,6 +59,38 @@ func TestRateLimits(t *testing.T) {
 	t.Run("health checks are never limited", func(t *testing.T) {
 		for range 30 {
 			lim.mustStatus(lim.do("GET", "/healthz", "", nil), 200, "healthz")
+		}
+	})
+}
+
+func TestCORS(t *testing.T) {
+	t.Parallel()
+	h := setup(t, 2)
+	c := h.with(func(d *httpapi.Deps) { d.CORSOrigins = []string{"https://shop.example.test"} })
+	preflight := func(origin string) *http.Response {
+		req, _ := http.NewRequest("OPTIONS", c.srv.URL+"/v1/merchants", nil)
+		req.Header.Set("Origin", origin)
+		req.Header.Set("Access-Control-Request-Method", "POST")
+		req.Header.Set("Access-Control-Request-Headers", "authorization,content-type")
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		return res
+	}
+	t.Run("the configured frontend may call", func(t *testing.T) {
+		res := preflight("https://shop.example.test")
+		if res.Header.Get("Access-Control-Allow-Origin") != "https://shop.example.test" {
+			t.Fatalf("allow-origin %q", res.Header.Get("Access-Control-Allow-Origin"))
+		}
+		if res.Header.Get("Access-Control-Allow-Credentials") != "" {
+			t.Fatal("credentials allowed")
+		}
+	})
+	t.Run("any other origin may not", func(t *testing.T) {
+		if v := preflight("https://evil.example.test").Header.Get("Access-Control-Allow-Origin"); v != "" {
+			t.Fatalf("allow-origin %q for a foreign origin", v)
 		}
 	})
 }

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/go-chi/chi/v5"
+	"github.com/go-chi/cors"
 	"github.com/jackc/pgx/v5/pgconn"
 	"go.uber.org/zap"
 
@@ -40,6 +41,9 @@ type Deps struct {
 	// Limits enforces rate limits by address and route class; nil
 	// enforces none.
 	Limits *ratelimit.Guard
+	// CORSOrigins are the frontend origins browsers may call the API from;
+	// none means same-origin only.
+	CORSOrigins []string
 	// Metrics observes requests and outcomes; nil observes nothing.
 	Metrics Observer
 	// MFA enrols and verifies second factors.
@@ -145,6 +149,18 @@ func meta(r *http.Request) auth.Meta {
 
 func (s *Server) routes() chi.Router {
 	r := chi.NewRouter()
+	if len(s.CORSOrigins) > 0 {
+		r.Use(cors.Handler(cors.Options{
+			AllowedOrigins: s.CORSOrigins,
+			AllowedMethods: []string{"GET", "POST", "PUT", "PATCH", "DELETE"},
+			AllowedHeaders: []string{"Authorization", "Content-Type", "X-Request-Id"},
+			ExposedHeaders: []string{"X-Request-Id", "Retry-After", "RateLimit",
+				"RateLimit-Policy"},
+			// Tokens travel in the Authorization header, never in cookies.
+			AllowCredentials: false,
+			MaxAge:           600,
+		}))
+	}
 	r.Use(s.requestID, s.recoverer, s.accessLog, securityHeaders,
 		s.clientIP, s.blocklist, s.ipLimit, s.authenticate, s.classLimit)
 	r.NotFound(s.wrap(func(http.ResponseWriter, *http.Request) error {

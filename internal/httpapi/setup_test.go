@@ -241,3 +241,19 @@ func (h *harness) created(method, path, bearer string, body any) map[string]any 
 	r.json(h.t, &m)
 	return m
 }
+
+// elevate marks every live session of a user as having passed a second
+// factor just now, as the TOTP flow does.
+func (h *harness) elevate(email string) {
+	h.t.Helper()
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, h.env.AdminURL)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	if _, err := conn.Exec(ctx, `update auth.sessions s set aal = 'aal2', aal_at = now()
+from auth.users u where u.id = s.user_id and u.email = $1`, email); err != nil {
+		h.t.Fatal(err)
+	}
+}

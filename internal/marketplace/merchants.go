@@ -7,6 +7,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/rampart-dev/rampart/internal/apperr"
 	"github.com/rampart-dev/rampart/internal/db"
 )
 
@@ -149,6 +150,9 @@ func AddMember(ctx context.Context, q db.Querier, merchantID uuid.UUID, email st
 	if role != "manager" && role != "staff" {
 		return Member{}, invalid("role", "must be manager or staff")
 	}
+	if err := requireRecentAAL2(ctx, q); err != nil {
+		return Member{}, err
+	}
 	var uid *uuid.UUID
 	if err := q.QueryRow(ctx, `select app.add_member($1, $2, $3)`,
 		merchantID, email, role).Scan(&uid); err != nil {
@@ -167,6 +171,9 @@ where merchant_id = $1 and user_id = $2`, merchantID, *uid).
 
 // RemoveMember removes a manager or staff member (owners only).
 func RemoveMember(ctx context.Context, q db.Querier, merchantID, userID uuid.UUID) error {
+	if err := requireRecentAAL2(ctx, q); err != nil {
+		return err
+	}
 	tag, err := q.Exec(ctx, `
 delete from app.merchant_members where merchant_id = $1 and user_id = $2`,
 		merchantID, userID)
@@ -190,6 +197,21 @@ select $1 = any ((select app.my_merchant_ids('staff'))::uuid[])`, id).Scan(&ok)
 	}
 	if !ok {
 		return Missing("merchant")
+	}
+	return nil
+}
+
+// requireRecentAAL2 answers mfa_required unless the caller's session
+// verified a second factor in the last 15 minutes. Changing who belongs to
+// a merchant is a sensitive operation.
+func requireRecentAAL2(ctx context.Context, q db.Querier) error {
+	var ok bool
+	if err := q.QueryRow(ctx, `select auth.recent_aal2()`).Scan(&ok); err != nil {
+		return err
+	}
+	if !ok {
+		return apperr.New(apperr.MFARequired,
+			"a second factor verified in the last 15 minutes is required")
 	}
 	return nil
 }
