@@ -32,6 +32,8 @@ commands:
   blocklist import FILE --source NAME
                               load a reputation list (one CIDR a line)
   config                      print the configuration with secrets masked
+  healthcheck [URL]           exit 0 when the API answers /healthz (for container
+                              health checks; default from RAMPART_LISTEN)
   version                     print the version
 `
 
@@ -75,6 +77,8 @@ func run(ctx context.Context, args []string) error {
 		return blocklistCmd(ctx, args[1:])
 	case "config":
 		return configCmd()
+	case "healthcheck":
+		return healthcheck(args[1:])
 	case "version":
 		fmt.Println(version)
 		return nil

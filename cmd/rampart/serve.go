@@ -97,8 +97,12 @@ func serve(ctx context.Context) error {
 		return err
 	case <-ctx.Done():
 	}
-	a.log.Info("shutting down: draining in-flight requests")
+	// Readiness goes false first, so load balancers stop sending new
+	// requests, then in-flight ones finish.
+	a.log.Info("shutting down: readiness is false; draining",
+		zap.Duration("drain_delay", a.cfg.DrainDelay))
 	api.Drain()
+	time.Sleep(a.cfg.DrainDelay)
 	sctx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
 	defer cancel()
 	return errors.Join(srv.Shutdown(sctx), metrics.Shutdown(sctx))

@@ -36,6 +36,7 @@ type Config struct {
 	SessionIdle    time.Duration
 	SessionMaxAge  time.Duration
 	RefreshGrace   time.Duration
+	DrainDelay     time.Duration
 	TrustedProxies []netip.Prefix
 	CORSOrigins    []string
 
@@ -69,6 +70,7 @@ func Load(getenv func(string) string) (*Config, error) {
 		SessionIdle:   r.duration("RAMPART_SESSION_IDLE", 30*time.Minute),
 		SessionMaxAge: r.duration("RAMPART_SESSION_MAX_AGE", 7*24*time.Hour),
 		RefreshGrace:  r.duration("RAMPART_REFRESH_GRACE", 10*time.Second),
+		DrainDelay:    r.duration("RAMPART_DRAIN_DELAY", 5*time.Second),
 		CORSOrigins:   r.list("RAMPART_CORS_ORIGINS"),
 	}
 	c.TrustedProxies = r.prefixes("RAMPART_TRUSTED_PROXIES")
@@ -122,6 +124,7 @@ func (c *Config) Redacted() []string {
 		"RAMPART_SESSION_IDLE=" + c.SessionIdle.String(),
 		"RAMPART_SESSION_MAX_AGE=" + c.SessionMaxAge.String(),
 		"RAMPART_REFRESH_GRACE=" + c.RefreshGrace.String(),
+		"RAMPART_DRAIN_DELAY=" + c.DrainDelay.String(),
 		"RAMPART_TRUSTED_PROXIES=" + joinPrefixes(c.TrustedProxies),
 		"RAMPART_CORS_ORIGINS=" + strings.Join(c.CORSOrigins, ","),
 		"RAMPART_JWT_KEYS=" + keyIDs(len(c.JWTKeys), func(i int) string { return c.JWTKeys[i].ID }),
