@@ -108,3 +108,26 @@ func RevokeSession(ctx context.Context, q db.Querier, id uuid.UUID) error {
 }
 
 func isNotFound(err error) bool { return apperr.Is(err, apperr.NotFound) }
+
+// CheckPassword confirms the signed-in user's password, for operations
+// that must not rest on a token alone. A wrong password answers
+// ErrBadCredentials and counts as a failed sign-in.
+func (s *Service) CheckPassword(ctx context.Context, m Meta, p *Principal, pw string) error {
+	var email string
+	err := s.db.Tx(ctx, DBPrincipal(p, m), func(q db.Querier) error {
+		return q.QueryRow(ctx, `select email from auth.users where id = (select auth.uid())`).
+			Scan(&email)
+	})
+	if err != nil {
+		return err
+	}
+	c, err := s.candidate(ctx, m, email)
+	if err != nil || c == nil {
+		s.opt.Hasher.Decoy(pw)
+		return ErrBadCredentials
+	}
+	if ok, _, err := s.opt.Hasher.Verify(c.hash, pw); err != nil || !ok {
+		return s.fail(ctx, m, s.accountTag(email))
+	}
+	return nil
+}

@@ -214,3 +214,32 @@ func TestSessions(t *testing.T) {
 		h.mustStatus(h.do("GET", "/v1/me", one, nil), 401, "after all")
 	})
 }
+
+func TestAccountExportAndErasure(t *testing.T) {
+	t.Parallel()
+	h := setup(t, 4)
+	tok := h.user("leaving@example.test")
+
+	r := h.do("GET", "/v1/me/export", tok, nil)
+	h.mustStatus(r, 200, "export")
+	if !strings.Contains(string(r.Body), "leaving@example.test") {
+		t.Fatalf("export lacks the account: %s", r.Body)
+	}
+
+	h.mustStatus(h.do("DELETE", "/v1/me", tok, map[string]string{"password": "wrong-password-9"}),
+		401, "erase with a wrong password")
+	h.mustStatus(h.do("DELETE", "/v1/me", tok, map[string]string{"password": testPassword}),
+		204, "erase")
+	h.mustStatus(h.do("GET", "/v1/me", tok, nil), 401, "token of an erased account")
+	var n int
+	if err := h.adminQuery(`select count(*) from auth.users where email = 'leaving@example.test'`).Scan(&n); err != nil || n != 0 {
+		t.Fatalf("the email is still held (%d, %v)", n, err)
+	}
+
+	t.Run("an owner must hand over first", func(t *testing.T) {
+		owner := h.user("owner@keep.example.test")
+		h.created("POST", "/v1/merchants", owner, map[string]string{"name": "Keep", "slug": "keep-shop"})
+		h.mustStatus(h.do("DELETE", "/v1/me", owner, map[string]string{"password": testPassword}),
+			409, "owner erase")
+	})
+}

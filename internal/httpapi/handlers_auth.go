@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"net/http"
 	"time"
@@ -141,4 +142,38 @@ func outcome(err error) string {
 		return "malformed"
 	}
 	return "error"
+}
+
+func (s *Server) exportMe(w http.ResponseWriter, r *http.Request) error {
+	return txJSON(s, w, r, http.StatusOK, func(ctx context.Context, q db.Querier) (json.RawMessage, error) {
+		var raw json.RawMessage
+		err := q.QueryRow(ctx, `select auth.export_me()`).Scan(&raw)
+		return raw, err
+	})
+}
+
+// deleteMe erases the caller's account after checking the password again:
+// a stolen access token alone cannot erase an account.
+func (s *Server) deleteMe(w http.ResponseWriter, r *http.Request) error {
+	var in struct {
+		Password string `json:"password"`
+	}
+	if err := decode(w, r, &in); err != nil {
+		return err
+	}
+	p := principal(r)
+	if err := s.Auth.CheckPassword(r.Context(), meta(r), p, in.Password); err != nil {
+		return err
+	}
+	return s.noContent(w, r, func(ctx context.Context, q db.Querier) error {
+		var outcome string
+		if err := q.QueryRow(ctx, `select auth.erase_me()`).Scan(&outcome); err != nil {
+			return err
+		}
+		if outcome == "owner" {
+			return apperr.New(apperr.Conflict,
+				"hand over the merchants you own before erasing your account")
+		}
+		return nil
+	})
 }

@@ -194,6 +194,8 @@ func (s *Server) authedRoutes(r chi.Router) {
 	r.Get("/auth/sessions", s.wrap(s.listSessions))
 	r.Delete("/auth/sessions/{sessionID}", s.wrap(s.revokeSession))
 	r.Get("/me", s.wrap(s.me))
+	r.Get("/me/export", s.wrap(s.exportMe))
+	r.Delete("/me", s.wrap(s.deleteMe))
 	s.mfaRoutes(r)
 	s.adminRoutes(r)
 	r.Get("/ai-rate-limits", s.wrap(s.listAILimits))
