@@ -14,7 +14,6 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
-	"go.uber.org/zap/zaptest"
 
 	"github.com/rampart-dev/rampart/internal/auth"
 	"github.com/rampart-dev/rampart/internal/contract"
@@ -88,7 +87,7 @@ func setup(t *testing.T, maxConns int32) *harness {
 		LockoutKey:    randomKey(),
 		LockoutDelay:  time.Millisecond,
 	})
-	log := zaptest.NewLogger(t)
+	log := testLogger(t)
 	h.blocks = threat.NewBlocklist(env.DB, log)
 	h.events = threat.NewRecorder(env.DB, log, randomKey())
 	mfaSvc, err := mfa.New(mfa.Options{Issuer: "Rampart test", Keys: keys,
