@@ -89,7 +89,7 @@ func seedCmd(ctx context.Context, args []string) error {
 		return err
 	}
 	defer a.close()
-	d := seed.Deps{DB: a.db, Auth: a.auth, Vault: a.vault}
+	d := seed.Deps{DB: a.db, Auth: a.auth, Vault: a.vault, MFA: a.mfa}
 
 	switch args[0] {
 	case "demo":

@@ -7,6 +7,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/rampart-dev/rampart/internal/apperr"
+	"github.com/rampart-dev/rampart/internal/confusable"
 	"github.com/rampart-dev/rampart/internal/password"
 )
 
@@ -29,8 +30,8 @@ func CreatePlatformAdmin(ctx context.Context, exec func(ctx context.Context, sql
 	}
 	id := uuid.New()
 	err = exec(ctx, `
-insert into auth.users (id, email, password_hash, platform_role)
-values ($1, $2, $3, 'platform_admin')`, id, e, hash)
+insert into auth.users (id, email, password_hash, platform_role, email_skeleton)
+values ($1, $2, $3, 'platform_admin', $4)`, id, e, hash, confusable.Skeleton(e))
 	if apperr.Is(err, apperr.Conflict) {
 		return uuid.Nil, fmt.Errorf("an account with that email exists")
 	}

@@ -15,6 +15,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/rampart-dev/rampart/internal/apperr"
+	"github.com/rampart-dev/rampart/internal/confusable"
 	"github.com/rampart-dev/rampart/internal/db"
 	"github.com/rampart-dev/rampart/internal/password"
 	"github.com/rampart-dev/rampart/internal/pii"
@@ -154,8 +155,8 @@ func (s *Service) Signup(ctx context.Context, m Meta, email, pw string) error {
 func (s *Service) register(ctx context.Context, m Meta, email, hash, platformRole string) (uuid.UUID, error) {
 	var id *uuid.UUID
 	err := s.db.Tx(ctx, DBPrincipal(nil, m), func(q db.Querier) error {
-		return q.QueryRow(ctx, `select auth.register_user($1, $2)`, email, hash).
-			Scan(&id)
+		return q.QueryRow(ctx, `select auth.register_user($1, $2, $3)`, email,
+			hash, confusable.Skeleton(email)).Scan(&id)
 	})
 	if err != nil || id == nil {
 		return uuid.Nil, err

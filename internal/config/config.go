@@ -67,7 +67,7 @@ func Load(getenv func(string) string) (*Config, error) {
 		Issuer:        r.str("RAMPART_JWT_ISSUER", "rampart"),
 		Audience:      r.str("RAMPART_JWT_AUDIENCE", "rampart-api"),
 		AccessTTL:     r.duration("RAMPART_ACCESS_TTL", 10*time.Minute),
-		SessionIdle:   r.duration("RAMPART_SESSION_IDLE", 30*time.Minute),
+		SessionIdle:   r.duration("RAMPART_SESSION_IDLE", 15*time.Minute),
 		SessionMaxAge: r.duration("RAMPART_SESSION_MAX_AGE", 7*24*time.Hour),
 		RefreshGrace:  r.duration("RAMPART_REFRESH_GRACE", 10*time.Second),
 		DrainDelay:    r.duration("RAMPART_DRAIN_DELAY", 5*time.Second),

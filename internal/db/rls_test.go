@@ -630,7 +630,7 @@ select auth.open_session(id, '\x00', null, null, '1 hour', '1 day')
 from auth.users`},
 		{"read another user's password hash",
 			`select auth.login_candidate('b@users.test')`},
-		{"register an account", `select auth.register_user('c@x.test', 'x')`},
+		{"register an account", `select auth.register_user('c@x.test', 'x', null)`},
 		{"rotate a refresh token",
 			`select auth.rotate_refresh('\x00', '\x01', '1 second')`},
 	}

@@ -243,3 +243,16 @@ func TestAccountExportAndErasure(t *testing.T) {
 			409, "owner erase")
 	})
 }
+
+func TestLookAlikeSignupIsRefusedSilently(t *testing.T) {
+	t.Parallel()
+	h := setup(t, 2)
+	h.user("paypal@example.test")
+	r := h.do("POST", "/v1/auth/signup", "", map[string]string{
+		"email": "pаypal@example.test", "password": testPassword}) // Cyrillic а
+	h.mustStatus(r, 202, "look-alike signup answers like any signup")
+	if st := h.do("POST", "/v1/auth/login", "", map[string]string{
+		"email": "pаypal@example.test", "password": testPassword}).Status; st != 401 {
+		t.Fatalf("the look-alike account exists: login answered %d", st)
+	}
+}

@@ -7,9 +7,12 @@ import (
 	"io"
 	"strings"
 	"text/tabwriter"
+	"time"
 
 	"github.com/google/uuid"
+	"github.com/pquerna/otp/totp"
 
+	"github.com/rampart-dev/rampart/internal/auth"
 	"github.com/rampart-dev/rampart/internal/db"
 	"github.com/rampart-dev/rampart/internal/marketplace"
 )
@@ -26,14 +29,16 @@ import (
 // that exists with another password is an error.
 func Demo(ctx context.Context, d Deps, out io.Writer) error {
 	created := 0
+	secrets := map[string]string{}
 	for i := range demoMerchants {
 		m := &demoMerchants[i]
-		ok, err := seedDemoMerchant(ctx, d, m)
+		secret, err := seedDemoMerchant(ctx, d, m)
 		if err != nil {
 			return fmt.Errorf("seed demo %s: %w", m.slug, err)
 		}
-		if ok {
+		if secret != "" {
 			created++
+			secrets[m.email(demoOwner)] = secret
 		}
 	}
 	err := d.Auth.Signup(ctx, meta("seed-demo-shopper"), demoShopperEmail,
@@ -47,21 +52,43 @@ func Demo(ctx context.Context, d Deps, out io.Writer) error {
 	} else {
 		fmt.Fprintf(out, "demo data loaded: %d merchants\n", created)
 	}
-	return printDemoLogins(out)
+	if err := printDemoLogins(out); err != nil {
+		return err
+	}
+	return printDemoFactors(out, secrets)
+}
+
+// printDemoFactors shows the TOTP secrets the seed enrolled for the demo
+// owners, once, so a demo can reach aal2 (reveal, export, members).
+func printDemoFactors(out io.Writer, secrets map[string]string) error {
+	if len(secrets) == 0 {
+		return nil
+	}
+	fmt.Fprintln(out, "\nDemo owners have a TOTP second factor (add the secret to an "+
+		"authenticator app, then POST /v1/auth/mfa/totp/verify {\"code\":...}):")
+	for _, m := range demoMerchants {
+		if s, ok := secrets[m.email(demoOwner)]; ok {
+			if _, err := fmt.Fprintf(out, "  %-40s %s\n", m.email(demoOwner), s); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 func (m *demoMerchant) email(r demoRole) string {
 	return r.role + "@" + m.slug + "." + demoDomain
 }
 
-// seedDemoMerchant creates m unless its owner already sees it, and reports
-// whether it did.
-func seedDemoMerchant(ctx context.Context, d Deps, m *demoMerchant) (created bool, err error) {
+// seedDemoMerchant creates m unless its owner already sees it. The owner
+// enrols a TOTP factor first, since adding members needs a second factor;
+// it returns that factor's secret when it created the merchant.
+func seedDemoMerchant(ctx context.Context, d Deps, m *demoMerchant) (secret string, err error) {
 	reqID := "seed-demo-" + m.slug
 	p, err := signInOrRegister(ctx, d, reqID, m.email(demoOwner),
 		demoOwner.password)
 	if err != nil {
-		return false, err
+		return "", err
 	}
 	defer func() { err = errors.Join(err, signOut(ctx, d, reqID, p)) }()
 
@@ -72,18 +99,25 @@ func seedDemoMerchant(ctx context.Context, d Deps, m *demoMerchant) (created boo
 		return err
 	})
 	if err != nil || exists {
-		return false, err
+		return "", err
 	}
 
 	for _, r := range []demoRole{demoManager, demoStaff} {
 		if err := d.Auth.Signup(ctx, meta(reqID), m.email(r), r.password); err != nil {
-			return false, fmt.Errorf("sign up %s: %w", m.email(r), err)
+			return "", fmt.Errorf("sign up %s: %w", m.email(r), err)
 		}
+	}
+	secret, err = enrolFactor(ctx, d, p, reqID)
+	if err != nil {
+		return "", err
 	}
 	err = asUser(ctx, d, p, reqID, func(q db.Querier) error {
 		return buildDemoMerchant(ctx, d.Vault, q, m)
 	})
-	return err == nil, err
+	if err != nil {
+		return "", err
+	}
+	return secret, nil
 }
 
 // buildDemoMerchant creates the merchant, its members, page, items,
@@ -277,4 +311,27 @@ func printDemoLogins(out io.Writer) error {
 	_, err := fmt.Fprintf(out, "\nSign in:\n  %s\n%s",
 		loginCurl(first.email(demoOwner), demoOwner.password), adminNote)
 	return err
+}
+
+// enrolFactor enrols and verifies a TOTP factor for p, which lifts p's
+// session to aal2, as a person would with an authenticator app.
+func enrolFactor(ctx context.Context, d Deps, p *auth.Principal, reqID string) (string, error) {
+	var secret string
+	err := asUser(ctx, d, p, reqID+"-mfa", func(q db.Querier) error {
+		e, err := d.MFA.Enroll(ctx, q)
+		if err != nil {
+			return err
+		}
+		code, err := totp.GenerateCode(e.Secret, time.Now())
+		if err != nil {
+			return err
+		}
+		secret = e.Secret
+		_, err = d.MFA.Verify(ctx, q, &e.FactorID, code)
+		return err
+	})
+	if err != nil {
+		return "", fmt.Errorf("enrol second factor: %w", err)
+	}
+	return secret, nil
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/rampart-dev/rampart/internal/auth"
 	"github.com/rampart-dev/rampart/internal/db"
 	"github.com/rampart-dev/rampart/internal/marketplace"
+	"github.com/rampart-dev/rampart/internal/mfa"
 )
 
 // Deps are what seeding needs.
@@ -19,6 +20,7 @@ type Deps struct {
 	DB    *db.DB
 	Auth  *auth.Service
 	Vault *marketplace.Vault
+	MFA   *mfa.Service
 }
 
 // userAgent marks the sessions the seed opens, so they can be told apart

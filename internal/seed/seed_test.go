@@ -19,6 +19,7 @@ import (
 	"github.com/rampart-dev/rampart/internal/db"
 	"github.com/rampart-dev/rampart/internal/dbtest"
 	"github.com/rampart-dev/rampart/internal/marketplace"
+	"github.com/rampart-dev/rampart/internal/mfa"
 	"github.com/rampart-dev/rampart/internal/password"
 	"github.com/rampart-dev/rampart/internal/pii"
 	"github.com/rampart-dev/rampart/internal/token"
@@ -51,7 +52,12 @@ func setup(t *testing.T) (Deps, *dbtest.Env) {
 		RefreshGrace:  10 * time.Second,
 		RefreshKey:    randomKey(),
 	})
-	return Deps{DB: env.DB, Auth: a,
+	factors, err := mfa.New(mfa.Options{Issuer: "Rampart test", Keys: keys,
+		RecoveryKey: randomKey()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return Deps{DB: env.DB, Auth: a, MFA: factors,
 		Vault: &marketplace.Vault{Keys: keys, Index: index}}, env
 }
 
