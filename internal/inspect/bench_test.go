@@ -4,9 +4,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 )
 
@@ -44,13 +42,5 @@ func BenchmarkInspectBenign(b *testing.B) {
 
 // benignLines reads naughty_benign.txt, or skips the benchmark.
 func benignLines(b *testing.B) []string {
-	dir, err := attacksDir()
-	if err != nil {
-		b.Skip(err)
-	}
-	data, err := os.ReadFile(filepath.Join(dir, "naughty_benign.txt"))
-	if err != nil {
-		b.Skipf("read naughty_benign.txt: %v", err)
-	}
-	return strings.Split(strings.TrimSuffix(string(data), "\n"), "\n")
+	return readLines(b, filepath.Join(corpusDir(b), "naughty_benign.txt"))
 }

@@ -10,11 +10,6 @@ import (
 	"strings"
 )
 
-// maxFields is the most fields one request yields: the raw and decoded
-// path, a key and a value per query pair, the header values and the body
-// strings.
-const maxFields = 2 + 2*MaxQueryPairs + MaxHeaderValues + MaxStrings
-
 // field is one piece of user input and the location it is reported under.
 type field struct {
 	location string
@@ -28,6 +23,9 @@ type collector struct {
 }
 
 func (c *collector) add(location, text string) {
+	if c.fields == nil {
+		c.fields = make([]field, 0, 16)
+	}
 	if text != "" {
 		c.fields = append(c.fields, field{location: location, text: text})
 	}
@@ -38,14 +36,9 @@ func (c *collector) over(location string) {
 		Finding{Class: ClassOverLimit, Location: location})
 }
 
-// path adds the path as sent and as decoded, when they differ, so an
-// encoded traversal is seen in both forms.
+// path adds the path as sent; the detectors see it decoded too.
 func (c *collector) path(r *http.Request) {
-	raw := r.URL.EscapedPath()
-	c.add("path", raw)
-	if r.URL.Path != raw {
-		c.add("path", r.URL.Path)
-	}
+	c.add("path", r.URL.EscapedPath())
 }
 
 // query adds every key and value of a raw query string. It splits the
@@ -137,16 +130,24 @@ func cookieParts(header string) []string {
 	return parts
 }
 
-// body walks a JSON body token by token and adds every object key and
-// string value under its JSON pointer. It stops at the first syntax error,
-// past MaxDepth levels of nesting or past MaxStrings strings.
+// body walks a JSON body and adds every object key and string value under
+// its JSON pointer. It stops past MaxDepth levels of nesting, past
+// MaxStrings strings, or at the first syntax error: strings before the
+// error are inspected, the rest is not, because the JSON handlers refuse
+// such a body anyway. A valid body is tokenised by tokens, which is several
+// times faster than json.Decoder; an invalid one goes through json.Decoder
+// to find where it breaks. Duplicate keys are all inspected.
 func (c *collector) body(b []byte) {
 	if len(bytes.TrimSpace(b)) == 0 {
 		return
 	}
+	w := walker{c: c}
+	if json.Valid(b) {
+		tokens(b, w.step)
+		return
+	}
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.UseNumber()
-	w := walker{c: c}
 	for {
 		tok, err := dec.Token()
 		if err != nil || !w.step(tok) {
@@ -155,30 +156,90 @@ func (c *collector) body(b []byte) {
 	}
 }
 
+// tokens splits a document that json.Valid accepted into the tokens
+// json.Decoder.Token would return (numbers, booleans and null all come as
+// nil: the walker needs only their place) and hands each to yield until it
+// returns false.
+func tokens(b []byte, yield func(json.Token) bool) {
+	for i := 0; i < len(b); {
+		var tok json.Token
+		switch c := b[i]; c {
+		case ' ', '\t', '\n', '\r', ',', ':':
+			i++
+			continue
+		case '{', '}', '[', ']':
+			tok = json.Delim(c)
+			i++
+		case '"':
+			end := stringEnd(b, i)
+			tok = jsonString(b[i:end])
+			i = end
+		default:
+			for i < len(b) && strings.IndexByte(" \t\n\r,:{}[]", b[i]) < 0 {
+				i++
+			}
+		}
+		if !yield(tok) {
+			return
+		}
+	}
+}
+
+// stringEnd returns the index just past the string literal that starts at
+// b[i], in a valid document.
+func stringEnd(b []byte, i int) int {
+	for j := i + 1; j < len(b); j++ {
+		switch b[j] {
+		case '\\':
+			j++
+		case '"':
+			return j + 1
+		}
+	}
+	return len(b)
+}
+
+// jsonString decodes a string literal, quotes included, of a valid
+// document.
+func jsonString(lit []byte) string {
+	if bytes.IndexByte(lit, '\\') < 0 {
+		return string(lit[1 : len(lit)-1])
+	}
+	var s string
+	_ = json.Unmarshal(lit, &s) // valid by json.Valid, so it decodes
+	return s
+}
+
 // frame is one open object or array of a JSON body.
 type frame struct {
 	object  bool
-	wantKey bool   // object: the next token is a key or '}'
-	segment string // pointer segment of the current member or element
-	index   int    // array: index of the current element
+	wantKey bool // object: the next token is a key or '}'
+	index   int  // array: index of the current element
+	mark    int  // length of the walker's location before this level
 }
 
-// walker tracks where in a JSON body the decoder is.
+// walker tracks where in a JSON body the tokens are. Its location buffer
+// holds "body:" and the JSON pointer of the current member or element, so
+// each string costs one copy of it.
 type walker struct {
-	c       *collector
-	stack   []frame
-	strings int
+	c        *collector
+	stack    []frame
+	location []byte
+	strings  int
 }
 
 // step handles one token and says whether to go on.
 func (w *walker) step(tok json.Token) bool {
+	if w.location == nil {
+		w.location = append(make([]byte, 0, 64), "body:"...)
+	}
 	if top := w.top(); top != nil && top.wantKey {
 		key, ok := tok.(string)
 		if !ok { // '}' of an object, empty or after its last member
 			return w.pop()
 		}
 		top.wantKey = false
-		top.segment = safeName(key)
+		w.location = append(append(w.location[:top.mark], '/'), safeName(key)...)
 		return w.addString(key)
 	}
 
@@ -209,11 +270,17 @@ func (w *walker) push(object bool) bool {
 		w.c.over("body")
 		return false
 	}
-	w.stack = append(w.stack, frame{object: object, wantKey: object, segment: "0"})
+	w.stack = append(w.stack, frame{object: object, wantKey: object,
+		mark: len(w.location)})
+	if !object {
+		w.location = append(w.location, "/0"...)
+	}
 	return true
 }
 
 func (w *walker) pop() bool {
+	top := w.top()
+	w.location = w.location[:top.mark]
 	w.stack = w.stack[:len(w.stack)-1]
 	w.advance()
 	return true
@@ -228,7 +295,8 @@ func (w *walker) advance() {
 		top.wantKey = true
 	default:
 		top.index++
-		top.segment = strconv.Itoa(top.index)
+		w.location = append(w.location[:top.mark], '/')
+		w.location = strconv.AppendInt(w.location, int64(top.index), 10)
 	}
 }
 
@@ -238,18 +306,8 @@ func (w *walker) addString(s string) bool {
 		return false
 	}
 	w.strings++
-	w.c.add("body:"+w.pointer(), s)
+	w.c.add(string(w.location), s)
 	return true
-}
-
-// pointer is the JSON pointer of the current member or element.
-func (w *walker) pointer() string {
-	var b strings.Builder
-	for _, f := range w.stack {
-		b.WriteByte('/')
-		b.WriteString(f.segment)
-	}
-	return b.String()
 }
 
 // safeName returns name when it is a short run of ASCII letters, digits,

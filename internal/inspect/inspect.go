@@ -2,34 +2,39 @@
 // that carry user input: SQL injection, cross-site scripting, OS command
 // injection and path traversal.
 //
-// The detector is the OWASP Core Rule Set (CRS v4, embedded by
-// github.com/corazawaf/coraza-coreruleset/v4) run by the Coraza v3 engine,
-// not patterns of our own. CRS runs at paranoia level 1, in detection-only
-// mode, with anomaly scoring, and only its request rules for the four classes
-// are loaded; no response rule is loaded and no response phase is ever run:
+// What covers which class:
 //
-//	REQUEST-930 application attack LFI  path_traversal (../ in any encoding,
-//	                                    names of OS files such as /etc/passwd)
-//	REQUEST-932 application attack RCE  cmdi (Unix and Windows shells,
-//	                                    PowerShell, shell metacharacters
-//	                                    followed by a command word)
-//	REQUEST-941 application attack XSS  xss (libinjection XSS and CRS patterns)
-//	REQUEST-942 application attack SQLi sqli (libinjection SQLi and CRS
-//	                                    patterns)
+//   - sqli: libinjection's SQL tokenizer (github.com/corazawaf/libinjection-go,
+//     the detector behind the Core Rule Set's rule 942100), asked about the
+//     value as it stands, inside quotes, and right after a number.
+//   - xss: libinjection's HTML5 tokenizer (CRS rule 941100).
+//   - cmdi: structural checks of our own (see commandInjection): a command
+//     word after a shell separator, in backticks or in $( ); a command at the
+//     start of a value followed by an option or a path; a binary by absolute
+//     path; Shellshock; PHP, SSI and template code that runs commands.
+//   - path_traversal: structural checks of our own (see traversal): a ".."
+//     segment after percent-decoding and separator normalisation, or a path
+//     ending in a well-known system file.
 //
-// CRS is fed field by field rather than as a raw HTTP message: every field
-// (the raw and the decoded path, each query key and value, the values of a
-// fixed list of headers, each JSON key and string value) becomes one CRS
-// argument, so every field gets the full argument rule set, whatever header or
-// body it came from, and each match maps back to exactly one field. Within a
-// field, the severities of the matching rules of one class add up to an
-// anomaly score; the field is flagged for that class when the score reaches
-// the CRS inbound threshold (5, one critical rule at paranoia level 1).
+// Every detector sees each field as sent and percent-decoded (up to four
+// layers, %uXXXX included, NUL bytes dropped); XSS also sees it
+// HTML-entity-decoded.
+//
+// Why not Coraza with the OWASP Core Rule Set: it was built and measured
+// here (Coraza v3.8.1, coraza-coreruleset v4.25.0, paranoia level 1, request
+// rules of the four classes only, one transaction per request). It costs
+// about 0.3 ms per transaction plus 0.2 ms per inspected field, 12 ms of CPU
+// for a typical order request, a hundred times the budget of this
+// middleware, which runs on every request before authentication. Its
+// detection on the development corpus was of the same order (sqli 70%, xss
+// 83%, cmdi 74%, path traversal 97%, one false positive in 118 benign
+// strings).
 package inspect
 
 import (
 	"net/http"
-	"sort"
+	"slices"
+	"strings"
 )
 
 // Classes of attack a Finding reports.
@@ -63,52 +68,70 @@ type Finding struct {
 	Class string
 
 	// Location is "path", "query:<name>", "header:<name>" or
-	// "body:<JSON pointer>". A name or pointer segment that is longer than 64
-	// bytes or holds anything but ASCII letters, digits, '_', '-' and '.' is
-	// written as "*", so an attacker-chosen name never brings the payload, or
-	// personal data, into logs.
+	// "body:<JSON pointer>" ("body:" alone is the whole body). A name or
+	// pointer segment that is longer than 64 bytes or holds anything but
+	// ASCII letters, digits, '_', '-' and '.' is written as "*", so an
+	// attacker-chosen name never brings the payload, or personal data, into
+	// logs. An over_limit Finding names only the part: "query", "header" or
+	// "body".
 	Location string
 }
 
-// Inspector checks requests against the rule set. It is safe for concurrent
-// use; build one with New and share it.
-type Inspector struct {
-	engine *engine
-}
+// Inspector checks requests for attack signatures. It holds no mutable
+// state and is safe for concurrent use.
+type Inspector struct{}
 
-// New loads the rule set. It fails only if the embedded rules do not parse,
-// which is a build defect, not a runtime condition.
+// New returns an Inspector. The error is reserved for detectors that need
+// loading; today it is always nil.
 func New() (*Inspector, error) {
-	e, err := newEngine()
-	if err != nil {
-		return nil, err
-	}
-	return &Inspector{engine: e}, nil
+	return &Inspector{}, nil
 }
 
-// Request inspects r and its body, which the caller has already read (and
-// bounded in size); a body that is not JSON is not inspected past the first
-// syntax error, because the JSON handlers refuse it anyway. It returns one
-// Finding per class and location, sorted by location then class, or nil.
+// Request inspects the path, the query, the headers that carry user input
+// and the JSON body of r; body is the body, which the caller has already
+// read and bounded in size. A body that is not JSON is not inspected past
+// its first syntax error, because the JSON handlers refuse it anyway.
+// Request returns one Finding per class and location, sorted by location
+// then class, or nil; an over_limit Finding means part of r was not read.
 func (i *Inspector) Request(r *http.Request, body []byte) []Finding {
 	c := collector{}
 	c.path(r)
 	c.query(r.URL.RawQuery)
 	c.headers(r.Header)
 	c.body(body)
-	return i.engine.scan(c.fields, c.overLimit)
+	return scan(c.fields, c.overLimit)
 }
 
 // Value returns the classes of attack found in s, sorted, or nil.
 func (i *Inspector) Value(s string) []string {
-	found := i.engine.scan([]field{{location: "value", text: s}}, nil)
-	if len(found) == 0 {
-		return nil
+	var classes []string
+	found := detect(s)
+	for _, c := range classNames {
+		if found&c.bit != 0 {
+			classes = append(classes, c.name)
+		}
 	}
-	classes := make([]string, len(found))
-	for n, f := range found {
-		classes[n] = f.Class
-	}
-	sort.Strings(classes)
 	return classes
+}
+
+// scan runs the detectors over every field and returns their findings and
+// over, the bounds that were hit, without duplicates, sorted by location
+// then class.
+func scan(fields []field, over []Finding) []Finding {
+	found := over
+	for _, f := range fields {
+		classes := detect(f.text)
+		for _, c := range classNames {
+			if classes&c.bit != 0 {
+				found = append(found, Finding{Class: c.name, Location: f.location})
+			}
+		}
+	}
+	slices.SortFunc(found, func(a, b Finding) int {
+		if c := strings.Compare(a.Location, b.Location); c != 0 {
+			return c
+		}
+		return strings.Compare(a.Class, b.Class)
+	})
+	return slices.Compact(found)
 }

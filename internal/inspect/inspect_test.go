@@ -10,10 +10,11 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 )
 
-// shared loads the rule set once for the whole test binary: it takes
-// a while and the Inspector is safe for concurrent use.
+// shared is the one Inspector of the test binary; it is safe for
+// concurrent use, as production shares it too.
 var shared = sync.OnceValues(New)
 
 func setup(t testing.TB) *Inspector {
@@ -23,12 +24,6 @@ func setup(t testing.TB) *Inspector {
 		t.Fatalf("new inspector: %v", err)
 	}
 	return in
-}
-
-// queryRequest is a GET whose query parameter q carries v.
-func queryRequest(v string) *http.Request {
-	return httptest.NewRequest(http.MethodGet,
-		"/api/v1/market/items?q="+url.QueryEscape(v), nil)
 }
 
 // bodyRequest is a POST whose JSON body carries v at /item/title, and the
@@ -76,7 +71,8 @@ func TestAttacksAreFound(t *testing.T) {
 			r, body := bodyRequest(t, c.payload)
 			got := in.Request(r, body)
 			if !has(got, c.class, "body:/item/title") {
-				t.Errorf("%q: got %v, want %s at body:/item/title", c.payload, got, c.class)
+				t.Errorf("%q: got %v, want %s at body:/item/title",
+					c.payload, got, c.class)
 			}
 		})
 		t.Run(c.name+" through Value", func(t *testing.T) {
@@ -108,8 +104,8 @@ func TestTraversalInThePath(t *testing.T) {
 	}
 }
 
-// TestBenignInputPasses holds inputs a marketplace sees every day. None may be
-// flagged, in a query value, a JSON string or a custom header.
+// TestBenignInputPasses holds inputs a marketplace sees every day. None may
+// be flagged, in a query value, in a JSON string or through Value.
 func TestBenignInputPasses(t *testing.T) {
 	t.Parallel()
 	in := setup(t)
@@ -119,7 +115,7 @@ func TestBenignInputPasses(t *testing.T) {
 		"Rua São João, 42",
 		"maria.silva+orders@example.com",
 		"3f2b8c1e-7d4a-4f6b-9a2e-5c8d1e0f7a9b",
-		"SELECT your size",
+		"SELECT your size", // an SQL keyword in a product title
 		"Camiseta \"Básica\" – 100% algodão (tam. M/G)",
 		"Rock & Roll T-shirt, size M; colour: black",
 		"Buy 2, get 1 free!",
@@ -174,9 +170,9 @@ func typicalRequest() (*http.Request, []byte) {
   "coupon": "SUMMER-10",
   "accept_terms": true
 }`)
-	r := httptest.NewRequest(http.MethodPost,
-		"/api/v1/merchants/7c9e6679-7425-40de-944b-e07fc1f90ae7/orders?source=web&lang=pt-BR",
-		bytes.NewReader(body))
+	target := "/api/v1/merchants/7c9e6679-7425-40de-944b-e07fc1f90ae7/orders" +
+		"?source=web&lang=pt-BR"
+	r := httptest.NewRequest(http.MethodPost, target, bytes.NewReader(body))
 	r.Header.Set("Content-Type", "application/json")
 	r.Header.Set("User-Agent", "Mozilla/5.0 (Windows NT 10.0; Win64; x64) "+
 		"AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0.0.0 Safari/537.36")
@@ -325,5 +321,39 @@ func TestSafeName(t *testing.T) {
 		if got := safeName(in); got != want {
 			t.Errorf("safeName(%q) = %q, want %q", in, got, want)
 		}
+	}
+}
+
+// TestHostileInputsStayLinear feeds 256 KiB values built to make a careless
+// scanner quadratic. Each takes tens of milliseconds (a few hundred on a
+// busy machine); a quadratic pass over them would take minutes.
+func TestHostileInputsStayLinear(t *testing.T) {
+	t.Parallel()
+	in := setup(t)
+
+	const n = 256 << 10
+	for name, s := range map[string]string{
+		"separators":     strings.Repeat(";", n),
+		"amp and blanks": strings.Repeat("& ", n/2),
+		"escaped breaks": strings.Repeat(`\n`, n/2),
+		"brackets":       strings.Repeat("(", n),
+		"calls":          strings.Repeat("a(", n/2),
+		"empty calls":    strings.Repeat("()", n/2),
+		"climbs":         strings.Repeat("../", n/3),
+		"escapes":        strings.Repeat("%25", n/3),
+		"dots":           strings.Repeat(".", n),
+		"quotes":         strings.Repeat("'", n),
+		"tags":           strings.Repeat("<a ", n/3),
+	} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			start := time.Now()
+			in.Value(s)
+			if d := time.Since(start); d > 2*time.Second {
+				t.Errorf("took %v", d)
+			} else {
+				t.Logf("took %v", d)
+			}
+		})
 	}
 }

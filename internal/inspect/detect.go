@@ -1,0 +1,374 @@
+package inspect
+
+import (
+	"html"
+	"strings"
+	"unicode/utf8"
+
+	libinjection "github.com/corazawaf/libinjection-go"
+)
+
+// classSet is a set of attack classes found in one field.
+type classSet uint8
+
+const (
+	cmdiBit classSet = 1 << iota
+	pathTraversalBit
+	sqliBit
+	xssBit
+)
+
+// classNames lists the classes in the order findings are sorted.
+var classNames = [...]struct {
+	bit  classSet
+	name string
+}{
+	{cmdiBit, ClassCmdi},
+	{pathTraversalBit, ClassPathTraversal},
+	{sqliBit, ClassSQLi},
+	{xssBit, ClassXSS},
+}
+
+// detect returns the classes found in one field. Each detector sees the
+// field as sent and, when they differ, as decoded, so an encoded payload is
+// not missed and a decoding never hides one.
+func detect(s string) classSet {
+	switch {
+	case isUUID(s):
+		return 0
+	case bareWord(s):
+		return bareWordClasses(s)
+	}
+	found := detectForm(s)
+	decoded := decode(s)
+	if decoded != s {
+		found |= detectForm(decoded)
+	}
+	if found&xssBit == 0 && strings.IndexByte(decoded, '&') >= 0 {
+		if u := html.UnescapeString(decoded); u != decoded && xss(u) {
+			found |= xssBit
+		}
+	}
+	return found
+}
+
+// isUUID reports a UUID in its canonical 8-4-4-4-12 hex form, the most
+// common identifier in this API. Made of hex digits and dashes only, it can
+// neither leave a quoted context nor carry a keyword, a path, markup or a
+// shell separator, so it is never an attack and skips the detectors.
+func isUUID(s string) bool {
+	if len(s) != 36 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if i == 8 || i == 13 || i == 18 || i == 23 {
+			if c != '-' {
+				return false
+			}
+			continue
+		}
+		if !(c >= '0' && c <= '9' || c|0x20 >= 'a' && c|0x20 <= 'f') {
+			return false
+		}
+	}
+	return true
+}
+
+// bareWord reports a run of up to 64 ASCII letters and underscores that is
+// not an SQL keyword able to follow a number: most JSON keys and query
+// names. libinjection reads it as one word, which no fingerprint flags;
+// there is no markup, path or separator in it, so the only attack it can be
+// is a bare command word. TestShortcuts and FuzzShortcuts hold the full
+// detectors to that.
+func bareWord(s string) bool {
+	if s == "" || len(s) > 64 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if c := s[i] | 0x20; !(c >= 'a' && c <= 'z') && s[i] != '_' {
+			return false
+		}
+	}
+	return !continuesNumber(s)
+}
+
+// bareWordClasses is detect for a bare word.
+func bareWordClasses(s string) classSet {
+	if kind, ok := commands[strings.ToLower(s)]; ok && kind == onlyCommand {
+		return cmdiBit
+	}
+	return 0
+}
+
+// detectForm runs every detector on one form of a field.
+func detectForm(s string) classSet {
+	var found classSet
+	if sqlInjection(s) {
+		found |= sqliBit
+	}
+	if xss(s) {
+		found |= xssBit
+	}
+	if traversal(s) {
+		found |= pathTraversalBit
+	}
+	if commandInjection(s) {
+		found |= cmdiBit
+	}
+	return found
+}
+
+// sqlInjection asks libinjection about s in the contexts it tries itself
+// (bare, inside single and inside double quotes) and in one more: right
+// after a number, as in "WHERE id = 1" + s, where fragments such as
+// " ORDER BY 3--" or " AND 1=1" do their work without any quote. Only a
+// fragment that can continue a number gets the second look: one that opens
+// with a blank, a control byte, a bracket, a quote, an operator or a
+// comment, or with a keyword that follows an operand in SQL.
+func sqlInjection(s string) bool {
+	if ok, _ := libinjection.IsSQLi(s); ok {
+		return true
+	}
+	if !continuesNumber(s) {
+		return false
+	}
+	ok, _ := libinjection.IsSQLi("1 " + s)
+	return ok
+}
+
+func continuesNumber(s string) bool {
+	if s == "" {
+		return false
+	}
+	if s[0] < 0x20 || strings.IndexByte(" )(-+*%^|&=<>!,;#~'\"`", s[0]) >= 0 ||
+		strings.HasPrefix(s, "/*") {
+		return true
+	}
+	n := 0
+	for n < len(s) && n < 10 && (s[n]|0x20 >= 'a' && s[n]|0x20 <= 'z') {
+		n++
+	}
+	return operandFollowers[strings.ToLower(s[:n])]
+}
+
+// operandFollowers are the SQL keywords that can come right after a number.
+var operandFollowers = map[string]bool{
+	"or": true, "and": true, "xor": true, "not": true, "is": true,
+	"in": true, "like": true, "rlike": true, "regexp": true, "between": true,
+	"div": true, "mod": true, "as": true, "union": true, "order": true,
+	"group": true, "having": true, "limit": true, "procedure": true,
+	"into": true, "where": true, "waitfor": true, "declare": true,
+}
+
+// xss asks libinjection's HTML5 tokenizer. It can only report markup ('<')
+// or an attribute with a value ('='), so text with neither is not tokenised
+// at all; TestShortcuts and FuzzShortcuts hold libinjection to that.
+func xss(s string) bool {
+	return strings.ContainsAny(s, "<=") && libinjection.IsXSS(s)
+}
+
+// decode undoes up to four layers of percent-encoding (%XX and the %uXXXX
+// form some servers accept) and drops NUL bytes, which truncate strings in
+// C-based file and shell APIs. It never fails: an escape that does not
+// decode is kept as it is.
+func decode(s string) string {
+	for range 4 {
+		if strings.IndexByte(s, '%') < 0 {
+			break
+		}
+		d := percentDecode(s)
+		if d == s {
+			break
+		}
+		s = d
+	}
+	if strings.IndexByte(s, 0) >= 0 {
+		s = strings.ReplaceAll(s, "\x00", "")
+	}
+	return s
+}
+
+func percentDecode(s string) string {
+	var b strings.Builder
+	b.Grow(len(s))
+	for i := 0; i < len(s); i++ {
+		if s[i] == '%' {
+			if r, n := escapeAt(s[i:]); n > 0 {
+				if n == 3 {
+					b.WriteByte(byte(r))
+				} else {
+					b.WriteRune(r)
+				}
+				i += n - 1
+				continue
+			}
+		}
+		b.WriteByte(s[i])
+	}
+	return b.String()
+}
+
+// escapeAt decodes the escape at the start of s, which begins with '%':
+// %XX (n = 3, r is the byte) or %uXXXX (n = 6). n is 0 if there is none.
+func escapeAt(s string) (r rune, n int) {
+	if len(s) >= 6 && (s[1] == 'u' || s[1] == 'U') {
+		if v, ok := hexValue(s[2:6]); ok {
+			return rune(v), 6
+		}
+	}
+	if len(s) >= 3 {
+		if v, ok := hexValue(s[1:3]); ok {
+			return rune(v), 3
+		}
+	}
+	return 0, 0
+}
+
+func hexValue(s string) (int, bool) {
+	v := 0
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c >= '0' && c <= '9':
+			v = v*16 + int(c-'0')
+		case c >= 'a' && c <= 'f':
+			v = v*16 + int(c-'a'+10)
+		case c >= 'A' && c <= 'F':
+			v = v*16 + int(c-'A'+10)
+		default:
+			return 0, false
+		}
+	}
+	return v, true
+}
+
+// traversal reports a path that climbs out of its directory or names a
+// well-known system file, in any spelling pathForm knows.
+func traversal(s string) bool {
+	return mayBePath(s) && climbsOrNamesFile(pathForm(s))
+}
+
+// climbsOrNamesFile reports, for a path with normalised separators, a
+// segment other than the last that is made only of two or more dots ("../",
+// ".../", "..;/" for Tomcat's path parameters), a last segment or a whole
+// value that is ".." (a trailing "..." alone is an ellipsis, not a climb),
+// or a path that ends in one of systemFiles.
+func climbsOrNamesFile(p string) bool {
+	if strings.TrimSpace(p) == ".." || systemFile(p) {
+		return true
+	}
+	if strings.Count(p, ".") < 2 || strings.IndexByte(p, '/') < 0 {
+		return false
+	}
+	segs := strings.Split(p, "/")
+	for n, seg := range segs {
+		seg = strings.TrimRight(strings.TrimSpace(seg), ";")
+		if n == len(segs)-1 {
+			return seg == ".."
+		}
+		if len(seg) >= 2 && strings.Trim(seg, ".") == "" {
+			return true
+		}
+	}
+	return false
+}
+
+// mayBePath reports whether s holds a dot or a separator in any of the
+// spellings pathForm knows; without one it can be neither a climb nor a
+// path to a file.
+func mayBePath(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c == '.' || c == '/' || c == '\\' || c >= 0x80 ||
+			(c == '0' && i+1 < len(s) && (s[i+1] == 'x' || s[i+1] == 'X')) {
+			return true
+		}
+	}
+	return false
+}
+
+// systemFiles are files that a file inclusion reads to prove it works or
+// to steal secrets. They count only as the end of a path, after a '/'.
+var systemFiles = []string{
+	"/etc/passwd", "/etc/shadow", "/etc/group", "/etc/hosts",
+	"/etc/issue", "/proc/self/environ", "/proc/self/cmdline",
+	"/boot.ini", "/win.ini", "/system.ini", "/windows/repair/sam",
+	"/windows/repair/system", "/winnt/repair/sam", "/winnt/repair/system",
+	"/system32/cmd.exe", "/.htaccess", "/.htpasswd", "/web.config",
+	"/global.asa", "/.env", "/.git/config",
+}
+
+func systemFile(p string) bool {
+	if strings.IndexByte(p, '/') < 0 {
+		return false
+	}
+	p = "/" + strings.ToLower(strings.TrimRight(p, " \t;"))
+	for _, f := range systemFiles {
+		if strings.HasSuffix(p, f) {
+			return true
+		}
+	}
+	return false
+}
+
+// pathForm maps every spelling of a dot or a path separator that some file
+// API or server accepts to '.' or '/': backslash, overlong UTF-8 (0xC0 0xAE
+// and friends), full-width and look-alike slashes, the private-use code
+// points that best-fit mapping on old IIS turns into slashes, and the
+// literal hex "0x2e", "0x2f" and "0x5c".
+func pathForm(s string) string {
+	var b strings.Builder
+	b.Grow(len(s))
+	for i := 0; i < len(s); {
+		if c, n := hexLiteral(s[i:]); n > 0 {
+			b.WriteByte(c)
+			i += n
+			continue
+		}
+		if c, ok := overlong(s[i:]); ok {
+			b.WriteByte(c)
+			i += 2
+			continue
+		}
+		r, n := utf8.DecodeRuneInString(s[i:])
+		switch r {
+		case '\\', '\uff0f', '\uff3c', '\u2215', '\u2216', '\uefc8', '\uf025':
+			b.WriteByte('/')
+		case '\uff0e':
+			b.WriteByte('.')
+		default:
+			b.WriteString(s[i : i+n])
+		}
+		i += n
+	}
+	return b.String()
+}
+
+// hexLiteral decodes "0x2e", "0x2f" and "0x5c" at the start of s.
+func hexLiteral(s string) (byte, int) {
+	if len(s) < 4 || s[0] != '0' || (s[1] != 'x' && s[1] != 'X') {
+		return 0, 0
+	}
+	switch strings.ToLower(s[2:4]) {
+	case "2e":
+		return '.', 4
+	case "2f", "5c":
+		return '/', 4
+	}
+	return 0, 0
+}
+
+// overlong decodes the two-byte overlong and malformed spellings of '.',
+// '/' and '\' that lenient UTF-8 decoders (old IIS, some Java) accept.
+func overlong(s string) (byte, bool) {
+	if len(s) < 2 || (s[0] != 0xC0 && s[0] != 0xC1) {
+		return 0, false
+	}
+	switch s[0:2] {
+	case "\xC0\xAE", "\xC0\x2E":
+		return '.', true
+	case "\xC0\xAF", "\xC0\x2F", "\xC1\x9C", "\xC0\x5C":
+		return '/', true
+	}
+	return 0, false
+}
