@@ -11,8 +11,10 @@ import (
 	"github.com/redis/go-redis/v9"
 	"go.uber.org/zap"
 
+	"github.com/rampart-dev/rampart/internal/contract"
 	"github.com/rampart-dev/rampart/internal/db"
 	"github.com/rampart-dev/rampart/internal/httpapi"
+	"github.com/rampart-dev/rampart/internal/inspect"
 	"github.com/rampart-dev/rampart/internal/metrics"
 	"github.com/rampart-dev/rampart/internal/ratelimit"
 	"github.com/rampart-dev/rampart/internal/threat"
@@ -64,11 +66,24 @@ func serve(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	var inspector *inspect.Inspector
+	if a.cfg.Inspect {
+		if inspector, err = inspect.New(); err != nil {
+			return err
+		}
+	} else {
+		a.log.Warn("attack inspection is off (RAMPART_INSPECT=off)")
+	}
+	spec, err := contract.Load()
+	if err != nil {
+		return err
+	}
 	api := httpapi.New(httpapi.Deps{
 		DB: a.db, Auth: a.auth, Vault: a.vault, Cursors: a.cursors,
 		Log: a.log, ClientIP: httpapi.NewClientIP(a.cfg.TrustedProxies),
 		Blocks: blocks, Threats: events, Limits: limits, Metrics: m,
-		MFA: a.mfa, CORSOrigins: a.cfg.CORSOrigins,
+		MFA: a.mfa, CORSOrigins: a.cfg.CORSOrigins, Inspector: inspector,
+		Contract: spec,
 	})
 	srv := &http.Server{
 		Addr:              a.cfg.Listen,

@@ -27,6 +27,7 @@ type Config struct {
 	DatabaseURL    string
 	RedisURL       string
 	RateLimits     bool
+	Inspect        bool
 	Listen         string
 	MetricsListen  string
 	MaxConns       int32
@@ -61,6 +62,7 @@ func Load(getenv func(string) string) (*Config, error) {
 		DatabaseURL:   getenv("DATABASE_URL"),
 		RedisURL:      getenv("REDIS_URL"),
 		RateLimits:    r.str("RAMPART_RATE_LIMITS", "on") != "off",
+		Inspect:       r.str("RAMPART_INSPECT", "on") != "off",
 		Listen:        r.str("RAMPART_LISTEN", ":8080"),
 		MetricsListen: r.str("RAMPART_METRICS_LISTEN", "127.0.0.1:9090"),
 		MaxConns:      int32(r.integer("RAMPART_DB_MAX_CONNS", 0)),
@@ -115,6 +117,7 @@ func (c *Config) Redacted() []string {
 		"DATABASE_URL=" + redactURL(c.DatabaseURL),
 		"REDIS_URL=" + redactURL(c.RedisURL),
 		"RAMPART_RATE_LIMITS=" + onOff(c.RateLimits),
+		"RAMPART_INSPECT=" + onOff(c.Inspect),
 		"RAMPART_LISTEN=" + c.Listen,
 		"RAMPART_METRICS_LISTEN=" + c.MetricsListen,
 		"RAMPART_DB_MAX_CONNS=" + strconv.Itoa(int(c.MaxConns)),

@@ -5,9 +5,11 @@
 package contract
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 	"slices"
@@ -39,9 +41,10 @@ type Operation struct {
 // Checker validates HTTP exchanges against the embedded document. It is safe
 // for concurrent use.
 type Checker struct {
-	doc    *openapi3.T
-	router routers.Router
-	opts   *openapi3filter.Options
+	doc     *openapi3.T
+	router  routers.Router
+	opts    *openapi3filter.Options
+	reqOpts *openapi3filter.Options
 }
 
 // Load parses api.Spec, validates the document itself and returns a Checker
@@ -59,7 +62,9 @@ func Load() (*Checker, error) {
 	if err != nil {
 		return nil, fmt.Errorf("route openapi.yaml: %w", err)
 	}
-	return &Checker{doc: doc, router: router, opts: options()}, nil
+	reqOpts := options()
+	reqOpts.MultiError = false
+	return &Checker{doc: doc, router: router, opts: options(), reqOpts: reqOpts}, nil
 }
 
 // options holds responses to every status, header and schema of the document.
@@ -191,4 +196,60 @@ func (c *Checker) secured(op *openapi3.Operation) bool {
 		}
 	}
 	return true
+}
+
+// ValidateRequest holds a request to its operation in the document: path
+// and query parameters, and the JSON body (required properties, types,
+// lengths, patterns, enums, formats, no undocumented properties). It
+// returns nil for requests that match no operation (routing answers them)
+// and otherwise the first violation as a *Violation. Authentication is not
+// checked here. body is the request's body, already read.
+func (c *Checker) ValidateRequest(req *http.Request, body []byte) error {
+	route, params, err := c.route(req)
+	if err != nil {
+		return nil
+	}
+	r := req.Clone(context.WithoutCancel(req.Context()))
+	r.Body = io.NopCloser(bytes.NewReader(body))
+	input := &openapi3filter.RequestValidationInput{
+		Request:    r,
+		PathParams: params,
+		Route:      route,
+		Options:    c.reqOpts,
+	}
+	if err := openapi3filter.ValidateRequest(r.Context(), input); err != nil {
+		return violation(err)
+	}
+	return nil
+}
+
+// Violation is a request that breaks the document: the field (a JSON
+// pointer into the body, or a parameter name) and why, in words that never
+// repeat the offending value.
+type Violation struct {
+	Field  string
+	Reason string
+}
+
+func (v *Violation) Error() string { return v.Field + ": " + v.Reason }
+
+func violation(err error) *Violation {
+	var se *openapi3.SchemaError
+	if errors.As(err, &se) {
+		field := "/" + strings.Join(se.JSONPointer(), "/")
+		var re *openapi3filter.RequestError
+		if errors.As(err, &re) && re.Parameter != nil {
+			field = re.Parameter.Name
+		}
+		return &Violation{Field: field, Reason: se.Reason}
+	}
+	var re *openapi3filter.RequestError
+	if errors.As(err, &re) {
+		field := "body"
+		if re.Parameter != nil {
+			field = re.Parameter.Name
+		}
+		return &Violation{Field: field, Reason: re.Reason}
+	}
+	return &Violation{Field: "request", Reason: "does not match the API description"}
 }

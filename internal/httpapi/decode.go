@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -8,6 +9,7 @@ import (
 	"mime"
 	"net/http"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/rampart-dev/rampart/internal/apperr"
 	"github.com/rampart-dev/rampart/internal/pii"
@@ -47,6 +49,12 @@ func decode(w http.ResponseWriter, r *http.Request, dst any) error {
 }
 
 func decodeBytes(body []byte, dst any) error {
+	if !utf8.Valid(body) {
+		return apperr.New(apperr.Invalid, "request body is not valid UTF-8")
+	}
+	if t := bytes.TrimLeft(body, " \t\r\n"); len(t) == 0 || t[0] != '{' {
+		return apperr.New(apperr.Invalid, "request body must be a JSON object")
+	}
 	dec := json.NewDecoder(strings.NewReader(string(body)))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(dst); err != nil {

@@ -39,7 +39,7 @@ func (s *Server) adminRoutes(r chi.Router) {
 // admin's; the database checks again, from the account itself.
 func (s *Server) requireAdminRole(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if err := requirePlatformAdmin(r); err != nil {
+		if err := s.requirePlatformAdmin(r); err != nil {
 			s.writeError(w, r, err)
 			return
 		}

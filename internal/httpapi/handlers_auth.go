@@ -119,11 +119,18 @@ from auth.users where id = (select auth.uid())`).
 	})
 }
 
-func requirePlatformAdmin(r *http.Request) error {
-	if p := principal(r); p == nil || p.Role != db.RolePlatformAdmin {
-		return apperr.New(apperr.Forbidden, "platform admins only")
+// requirePlatformAdmin answers 403 unless the caller's token is a
+// platform admin's. A token whose session is gone gets 401 first, as on
+// every other endpoint, so a revoked or suspended user learns nothing
+// about the route.
+func (s *Server) requirePlatformAdmin(r *http.Request) error {
+	if p := principal(r); p != nil && p.Role == db.RolePlatformAdmin {
+		return nil
 	}
-	return nil
+	if err := s.tx(r, func(db.Querier) error { return nil }); err != nil {
+		return err
+	}
+	return apperr.New(apperr.Forbidden, "platform admins only")
 }
 
 // outcome names an authentication result for metrics: a fixed set.

@@ -175,7 +175,7 @@ func (s *Server) listAILimits(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) putAILimit(w http.ResponseWriter, r *http.Request) error {
-	if err := requirePlatformAdmin(r); err != nil {
+	if err := s.requirePlatformAdmin(r); err != nil {
 		return err
 	}
 	var in m.AILimitInput

@@ -16,8 +16,10 @@ import (
 
 	"github.com/rampart-dev/rampart/internal/apperr"
 	"github.com/rampart-dev/rampart/internal/auth"
+	"github.com/rampart-dev/rampart/internal/contract"
 	"github.com/rampart-dev/rampart/internal/cursor"
 	"github.com/rampart-dev/rampart/internal/db"
+	"github.com/rampart-dev/rampart/internal/inspect"
 	"github.com/rampart-dev/rampart/internal/marketplace"
 	"github.com/rampart-dev/rampart/internal/mfa"
 	"github.com/rampart-dev/rampart/internal/ratelimit"
@@ -38,6 +40,12 @@ type Deps struct {
 	Blocks *threat.Blocklist
 	// Threats records security events; nil records none.
 	Threats *threat.Recorder
+	// Inspector refuses requests that carry attack signatures; nil
+	// inspects nothing.
+	Inspector *inspect.Inspector
+	// Contract validates requests against api/openapi.yaml; nil validates
+	// nothing beyond the handlers' own checks.
+	Contract *contract.Checker
 	// Limits enforces rate limits by address and route class; nil
 	// enforces none.
 	Limits *ratelimit.Guard
@@ -162,7 +170,8 @@ func (s *Server) routes() chi.Router {
 		}))
 	}
 	r.Use(s.requestID, s.recoverer, s.accessLog, securityHeaders,
-		s.clientIP, s.blocklist, s.ipLimit, s.authenticate, s.classLimit)
+		s.clientIP, s.blocklist, s.ipLimit, s.inspectRequest, s.authenticate,
+		s.classLimit, s.validateRequest)
 	r.NotFound(s.wrap(func(http.ResponseWriter, *http.Request) error {
 		return apperr.New(apperr.NotFound, "no such endpoint")
 	}))

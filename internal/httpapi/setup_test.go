@@ -21,6 +21,7 @@ import (
 	"github.com/rampart-dev/rampart/internal/db"
 	"github.com/rampart-dev/rampart/internal/dbtest"
 	"github.com/rampart-dev/rampart/internal/httpapi"
+	"github.com/rampart-dev/rampart/internal/inspect"
 	"github.com/rampart-dev/rampart/internal/marketplace"
 	"github.com/rampart-dev/rampart/internal/mfa"
 	"github.com/rampart-dev/rampart/internal/password"
@@ -87,7 +88,15 @@ func setup(t *testing.T, maxConns int32) *harness {
 		LockoutKey:    randomKey(),
 		LockoutDelay:  time.Millisecond,
 	})
+	checkerOnce.Do(func() { checker, checkerErr = contract.Load() })
+	if checkerErr != nil {
+		t.Fatalf("load OpenAPI contract: %v", checkerErr)
+	}
 	log := testLogger(t)
+	inspector, err := inspect.New()
+	if err != nil {
+		t.Fatal(err)
+	}
 	h.blocks = threat.NewBlocklist(env.DB, log)
 	h.events = threat.NewRecorder(env.DB, log, randomKey())
 	mfaSvc, err := mfa.New(mfa.Options{Issuer: "Rampart test", Keys: keys,
@@ -99,16 +108,13 @@ func setup(t *testing.T, maxConns int32) *harness {
 		DB: env.DB, Auth: h.authSvc, Cursors: cursors,
 		Vault:  &marketplace.Vault{Keys: keys, Index: index},
 		Log:    log,
-		Blocks: h.blocks, Threats: h.events,
-		MFA: mfaSvc,
+		Blocks: h.blocks, Threats: h.events, Inspector: inspector,
+		Contract: checker,
+		MFA:      mfaSvc,
 	})
 	h.srv = httptest.NewServer(h.api)
 	t.Cleanup(h.srv.Close)
 
-	checkerOnce.Do(func() { checker, checkerErr = contract.Load() })
-	if checkerErr != nil {
-		t.Fatalf("load OpenAPI contract: %v", checkerErr)
-	}
 	h.client = &http.Client{Transport: checker.Transport(t, http.DefaultTransport)}
 	return h
 }

@@ -51,6 +51,9 @@ func PutAILimit(ctx context.Context, q db.Querier, feature string, in AILimitInp
 	if !featureRE.MatchString(feature) {
 		return AILimit{}, invalid("feature", "must be a lower-case identifier")
 	}
+	if err := requireRecentAAL2(ctx, q); err != nil {
+		return AILimit{}, err
+	}
 	if in.RequestsPerMinute == nil || in.Burst == nil || in.Enabled == nil {
 		return AILimit{}, invalid("requests_per_minute",
 			"requests_per_minute, burst and enabled are required")
