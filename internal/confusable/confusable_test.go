@@ -5,7 +5,7 @@ import "testing"
 func TestSkeleton(t *testing.T) {
 	t.Parallel()
 	same := [][2]string{
-		{"paypal@example.test", "pаypal@example.test"},  // Cyrillic а
+		{"paypal@example.test", "pаypal@example.test"}, // Cyrillic а
 		{"paypal@example.test", "ｐａｙｐａｌ@example.test"}, // full width
 		{"microsoft@example.test", "rnicrosoft@example.test"},
 		{"apple@example.test", "app1e@example.test"},
