@@ -126,7 +126,7 @@ func (s *Server) accessLog(next http.Handler) http.Handler {
 		sw := &statusWriter{ResponseWriter: w}
 		li := &logInfo{}
 		next.ServeHTTP(sw, r.WithContext(context.WithValue(r.Context(), keyLogInfo, li)))
-		route := routePattern(r)
+		route := s.routeOf(r)
 		s.Metrics.HTTP(route, r.Method, sw.status, time.Since(start))
 		if r.URL.Path == "/healthz" || r.URL.Path == "/readyz" {
 			return
@@ -233,13 +233,36 @@ func (s *Server) blocklist(next http.Handler) http.Handler {
 	})
 }
 
-// routePattern is the matched chi route, for logs and event details; never
-// the raw path, which carries ids.
+// routePattern is the matched chi route, for logs, metrics and event
+// details; never the raw path, which carries ids.
 func routePattern(r *http.Request) string {
 	if rc := chi.RouteContext(r.Context()); rc != nil && rc.RoutePattern() != "" {
-		return rc.RoutePattern()
+		return foldPattern(rc.RoutePattern())
 	}
 	return "unmatched"
+}
+
+// routeOf names the route a request was meant for even when middleware
+// answered before routing (a 429, a 401, a block): the pattern it would
+// have matched.
+func (s *Server) routeOf(r *http.Request) string {
+	if p := routePattern(r); p != "unmatched" {
+		return p
+	}
+	rc := chi.NewRouteContext()
+	if s.router.Match(rc, r.Method, r.URL.Path) {
+		return foldPattern(rc.RoutePattern())
+	}
+	return "unmatched"
+}
+
+// foldPattern folds catch-all patterns (a path no route serves) into one
+// label.
+func foldPattern(p string) string {
+	if strings.HasSuffix(p, "/*") {
+		return "unmatched"
+	}
+	return p
 }
 
 // securityHeaders sets the headers every answer of a JSON API should carry.
