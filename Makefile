@@ -93,7 +93,7 @@ fuzz: ## run each Fuzz* target for FUZZTIME (default 10s)
 bench: ## load test the API against pgbench (BENCH_DURATION, default 30s a run)
 	bash scripts/bench.sh
 
-bench-scale: ## the benchmark at 10x customers/orders and 10M audit rows
+bench-scale: ## bench, then again at 10x customers/orders and 10M audit rows
 	BENCH_SCALE=10 bash scripts/bench.sh
 
 clean: ## remove bin/ (the database in .data/ stays)

@@ -72,6 +72,9 @@ type CustomerInput struct {
 }
 
 func (in CustomerInput) validate(create bool) error {
+	if !create && in == (CustomerInput{}) {
+		return errNothingToChange
+	}
 	if create && (in.Name == nil || in.Email == nil) {
 		return invalid("name", "name and email are required")
 	}

@@ -63,6 +63,9 @@ func scanItem(r scanner) (Item, error) {
 }
 
 func (in ItemInput) validate(create bool) error {
+	if !create && in == (ItemInput{}) {
+		return errNothingToChange
+	}
 	if create && (in.SKU == nil || in.Title == nil || in.PriceCents == nil) {
 		return invalid("sku", "sku, title and price_cents are required")
 	}

@@ -45,3 +45,6 @@ func checkLen(field, s string, min, max int) error {
 	}
 	return nil
 }
+
+// errNothingToChange refuses an update that names no field.
+var errNothingToChange = apperr.New(apperr.Invalid, "the update names no field to change")

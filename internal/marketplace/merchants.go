@@ -94,7 +94,7 @@ func UpdateMerchant(ctx context.Context, q db.Querier, id uuid.UUID, in Merchant
 		return Merchant{}, invalid("slug", "cannot be changed")
 	}
 	if in.Name == nil {
-		return GetMerchant(ctx, q, id)
+		return Merchant{}, errNothingToChange
 	}
 	if err := checkLen("name", *in.Name, 1, 200); err != nil {
 		return Merchant{}, err

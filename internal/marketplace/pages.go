@@ -2,6 +2,7 @@ package marketplace
 
 import (
 	"context"
+	"net/mail"
 	"time"
 
 	"github.com/google/uuid"
@@ -96,6 +97,9 @@ where merchant_id = $1`, merchantID, in.Title, in.Description, setEmail,
 }
 
 func validatePage(in PageInput) error {
+	if in == (PageInput{}) {
+		return errNothingToChange
+	}
 	if in.Title != nil {
 		if err := checkLen("title", *in.Title, 1, 200); err != nil {
 			return err
@@ -107,8 +111,9 @@ func validatePage(in PageInput) error {
 		}
 	}
 	if in.ContactEmail != nil && *in.ContactEmail != nil {
-		if err := checkLen("contact_email", **in.ContactEmail, 3, 254); err != nil {
-			return err
+		e := **in.ContactEmail
+		if a, err := mail.ParseAddress(e); err != nil || a.Address != e || len(e) > 254 {
+			return invalid("contact_email", "must be a plain email address")
 		}
 	}
 	if in.ContactPhone != nil && *in.ContactPhone != nil {
