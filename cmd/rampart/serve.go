@@ -138,9 +138,17 @@ func newLimits(a *app, m *metrics.Metrics) (*ratelimit.Guard, error) {
 		a.log.Warn("rate limits are off (RAMPART_RATE_LIMITS=off)")
 		return nil, nil
 	}
+	policies := ratelimit.DefaultPolicies()
+	if k := a.cfg.RateLimitScale; k > 1 {
+		a.log.Warn("rate limits are multiplied (RAMPART_RATE_LIMIT_SCALE)", zap.Int("scale", k))
+		for c, l := range policies {
+			l.Rate, l.Burst = l.Rate*k, l.Burst*k
+			policies[c] = l
+		}
+	}
 	mem := ratelimit.NewMemory(0)
 	if a.cfg.RedisURL == "" {
-		return ratelimit.NewGuard(mem, ratelimit.DefaultPolicies(), m), nil
+		return ratelimit.NewGuard(mem, policies, m), nil
 	}
 	opt, err := redis.ParseURL(a.cfg.RedisURL)
 	if err != nil {
@@ -155,5 +163,5 @@ func newLimits(a *app, m *metrics.Metrics) (*ratelimit.Guard, error) {
 				a.log.Info("redis reachable again: rate limits are cluster-wide")
 			}
 		})
-	return ratelimit.NewGuard(fb, ratelimit.DefaultPolicies(), m), nil
+	return ratelimit.NewGuard(fb, policies, m), nil
 }

@@ -27,6 +27,7 @@ type Config struct {
 	DatabaseURL    string
 	RedisURL       string
 	RateLimits     bool
+	RateLimitScale int
 	Inspect        bool
 	Listen         string
 	MetricsListen  string
@@ -58,26 +59,30 @@ func (c *Config) Development() bool { return c.Env == "development" }
 func Load(getenv func(string) string) (*Config, error) {
 	r := reader{getenv: getenv}
 	c := &Config{
-		Env:           r.str("RAMPART_ENV", "production"),
-		DatabaseURL:   getenv("DATABASE_URL"),
-		RedisURL:      getenv("REDIS_URL"),
-		RateLimits:    r.str("RAMPART_RATE_LIMITS", "on") != "off",
-		Inspect:       r.str("RAMPART_INSPECT", "on") != "off",
-		Listen:        r.str("RAMPART_LISTEN", ":8080"),
-		MetricsListen: r.str("RAMPART_METRICS_LISTEN", "127.0.0.1:9090"),
-		MaxConns:      int32(r.integer("RAMPART_DB_MAX_CONNS", 0)),
-		Issuer:        r.str("RAMPART_JWT_ISSUER", "rampart"),
-		Audience:      r.str("RAMPART_JWT_AUDIENCE", "rampart-api"),
-		AccessTTL:     r.duration("RAMPART_ACCESS_TTL", 10*time.Minute),
-		SessionIdle:   r.duration("RAMPART_SESSION_IDLE", 15*time.Minute),
-		SessionMaxAge: r.duration("RAMPART_SESSION_MAX_AGE", 7*24*time.Hour),
-		RefreshGrace:  r.duration("RAMPART_REFRESH_GRACE", 10*time.Second),
-		DrainDelay:    r.duration("RAMPART_DRAIN_DELAY", 5*time.Second),
-		CORSOrigins:   r.list("RAMPART_CORS_ORIGINS"),
+		Env:            r.str("RAMPART_ENV", "production"),
+		DatabaseURL:    getenv("DATABASE_URL"),
+		RedisURL:       getenv("REDIS_URL"),
+		RateLimits:     r.str("RAMPART_RATE_LIMITS", "on") != "off",
+		RateLimitScale: r.integer("RAMPART_RATE_LIMIT_SCALE", 1),
+		Inspect:        r.str("RAMPART_INSPECT", "on") != "off",
+		Listen:         r.str("RAMPART_LISTEN", ":8080"),
+		MetricsListen:  r.str("RAMPART_METRICS_LISTEN", "127.0.0.1:9090"),
+		MaxConns:       int32(r.integer("RAMPART_DB_MAX_CONNS", 0)),
+		Issuer:         r.str("RAMPART_JWT_ISSUER", "rampart"),
+		Audience:       r.str("RAMPART_JWT_AUDIENCE", "rampart-api"),
+		AccessTTL:      r.duration("RAMPART_ACCESS_TTL", 10*time.Minute),
+		SessionIdle:    r.duration("RAMPART_SESSION_IDLE", 15*time.Minute),
+		SessionMaxAge:  r.duration("RAMPART_SESSION_MAX_AGE", 7*24*time.Hour),
+		RefreshGrace:   r.duration("RAMPART_REFRESH_GRACE", 10*time.Second),
+		DrainDelay:     r.duration("RAMPART_DRAIN_DELAY", 5*time.Second),
+		CORSOrigins:    r.list("RAMPART_CORS_ORIGINS"),
 	}
 	c.TrustedProxies = r.prefixes("RAMPART_TRUSTED_PROXIES")
 	if c.Env != "development" && c.Env != "production" && c.Env != "test" {
 		r.fail("RAMPART_ENV", "must be development, production or test")
+	}
+	if c.RateLimitScale < 1 {
+		r.fail("RAMPART_RATE_LIMIT_SCALE", "must be at least 1")
 	}
 	if c.DatabaseURL == "" {
 		r.fail("DATABASE_URL", "is required")
@@ -117,6 +122,7 @@ func (c *Config) Redacted() []string {
 		"DATABASE_URL=" + redactURL(c.DatabaseURL),
 		"REDIS_URL=" + redactURL(c.RedisURL),
 		"RAMPART_RATE_LIMITS=" + onOff(c.RateLimits),
+		"RAMPART_RATE_LIMIT_SCALE=" + strconv.Itoa(c.RateLimitScale),
 		"RAMPART_INSPECT=" + onOff(c.Inspect),
 		"RAMPART_LISTEN=" + c.Listen,
 		"RAMPART_METRICS_LISTEN=" + c.MetricsListen,
