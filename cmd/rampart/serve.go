@@ -45,6 +45,7 @@ func serve(ctx context.Context) error {
 	m := metrics.New(version, a.db.Pool)
 	blocks := threat.NewBlocklist(a.db, a.log)
 	blocks.OnReload = m.Blocks
+	blocks.ListenURL = a.cfg.ListenURL
 	if err := blocks.Reload(ctx); err != nil {
 		stopBG()
 		return err
@@ -154,6 +155,9 @@ func newLimits(a *app, m *metrics.Metrics) (*ratelimit.Guard, error) {
 	if err != nil {
 		return nil, fmt.Errorf("REDIS_URL: %w", err)
 	}
+	// The fallback logs Redis outages once; the client's own retries would
+	// otherwise write unstructured lines to stderr.
+	redis.SetLogger(quietRedis{})
 	fb := ratelimit.NewFallback(ratelimit.NewRedis(redis.NewClient(opt)), mem,
 		func(degraded bool) {
 			m.Degraded(degraded)
@@ -165,3 +169,8 @@ func newLimits(a *app, m *metrics.Metrics) (*ratelimit.Guard, error) {
 		})
 	return ratelimit.NewGuard(fb, policies, m), nil
 }
+
+// quietRedis drops go-redis's own log lines.
+type quietRedis struct{}
+
+func (quietRedis) Printf(context.Context, string, ...any) {}

@@ -26,6 +26,7 @@ type Config struct {
 	Env            string
 	DatabaseURL    string
 	RedisURL       string
+	ListenURL      string
 	RateLimits     bool
 	RateLimitScale int
 	Inspect        bool
@@ -121,6 +122,7 @@ func (c *Config) Redacted() []string {
 		"RAMPART_ENV=" + c.Env,
 		"DATABASE_URL=" + redactURL(c.DatabaseURL),
 		"REDIS_URL=" + redactURL(c.RedisURL),
+		"RAMPART_LISTEN_DATABASE_URL=" + redactURL(c.ListenURL),
 		"RAMPART_RATE_LIMITS=" + onOff(c.RateLimits),
 		"RAMPART_RATE_LIMIT_SCALE=" + strconv.Itoa(c.RateLimitScale),
 		"RAMPART_INSPECT=" + onOff(c.Inspect),

@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -31,7 +32,17 @@ type Querier interface {
 // DB is the service's handle on PostgreSQL.
 type DB struct {
 	Pool *pgxpool.Pool
+	// TxTimeout bounds a request transaction, from acquiring a connection
+	// to commit, so a database that stops answering makes requests fail
+	// with 503 instead of hanging.
+	TxTimeout time.Duration
 }
+
+// DefaultTxTimeout is the default bound of a request transaction.
+const DefaultTxTimeout = 10 * time.Second
+
+// connectTimeout bounds establishing a new connection.
+const connectTimeout = 5 * time.Second
 
 // Open connects a pool to url and pings it.
 func Open(ctx context.Context, url string, maxConns int32) (*DB, error) {
@@ -43,6 +54,9 @@ func Open(ctx context.Context, url string, maxConns int32) (*DB, error) {
 		cfg.MaxConns = maxConns
 	}
 	cfg.ConnConfig.RuntimeParams["application_name"] = "rampart"
+	if cfg.ConnConfig.ConnectTimeout == 0 {
+		cfg.ConnConfig.ConnectTimeout = connectTimeout
+	}
 
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
@@ -52,7 +66,7 @@ func Open(ctx context.Context, url string, maxConns int32) (*DB, error) {
 		pool.Close()
 		return nil, fmt.Errorf("ping database: %w", err)
 	}
-	return &DB{Pool: pool}, nil
+	return &DB{Pool: pool, TxTimeout: DefaultTxTimeout}, nil
 }
 
 // Close closes the pool.

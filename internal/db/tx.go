@@ -51,6 +51,11 @@ func (d *DB) Tx(ctx context.Context, p Principal, fn func(Querier) error) error 
 	if err != nil {
 		return err
 	}
+	if d.TxTimeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, d.TxTimeout)
+		defer cancel()
+	}
 	conn, err := d.Pool.Acquire(ctx)
 	if err != nil {
 		return Translate(fmt.Errorf("acquire connection: %w", err))

@@ -27,6 +27,13 @@ const EnvAdminURL = "RAMPART_TEST_DATABASE_URL"
 
 const defaultAdminURL = "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"
 
+// EnvAPIURL names an optional URL whose host, port and query parameters
+// replace the admin URL's for rampart_api connections only, to put a
+// pooler on the service's path, e.g.
+// postgres://127.0.0.1:6432/?default_query_exec_mode=cache_describe.
+// Databases are still created and inspected over the admin URL.
+const EnvAPIURL = "RAMPART_TEST_API_URL"
+
 // Env is one test's database.
 type Env struct {
 	// AdminURL connects as the migrating superuser; tests use it only to
@@ -49,7 +56,7 @@ func New(t testing.TB, maxConns int32) *Env {
 
 	env := &Env{
 		AdminURL: inst.URL(),
-		APIURL:   withUser(t, inst.URL(), "rampart_api"),
+		APIURL:   apiURL(t, inst.URL()),
 	}
 	pool, err := db.Open(context.Background(), env.APIURL, maxConns)
 	if err != nil {
@@ -127,4 +134,29 @@ func (migrator) Hash() (string, error) {
 
 func (migrator) Migrate(_ context.Context, sqlDB *sql.DB, _ pgtestdb.Config) error {
 	return db.MigrateSQL(sqlDB)
+}
+
+// apiURL is the test database's URL as rampart_api: the admin URL with the
+// user swapped, through EnvAPIURL's host and parameters when that is set.
+func apiURL(t testing.TB, adminURL string) string {
+	t.Helper()
+	u, err := url.Parse(withUser(t, adminURL, "rampart_api"))
+	if err != nil {
+		t.Fatalf("parse test database url: %v", err)
+	}
+	raw := os.Getenv(EnvAPIURL)
+	if raw == "" {
+		return u.String()
+	}
+	via, err := url.Parse(raw)
+	if err != nil || via.Host == "" {
+		t.Fatalf("%s must be a URL with a host and port: %v", EnvAPIURL, err)
+	}
+	u.Host = via.Host
+	q := u.Query()
+	for k, v := range via.Query() {
+		q[k] = v
+	}
+	u.RawQuery = q.Encode()
+	return u.String()
 }

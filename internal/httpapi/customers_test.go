@@ -154,7 +154,9 @@ func TestCustomerQuotaUnderConcurrency(t *testing.T) {
 	// Past the quota every read is refused; a client that keeps pulling
 	// after 50 refusals is suspended (its own reads caused it), and its
 	// later requests die at the session check.
-	if statuses[200] != 10 || statuses[429]+statuses[401] != 90 || statuses[429] < 50 {
+	// A read whose session is revoked between the session check and the
+	// door finds nothing: 404, with no data.
+	if statuses[200] != 10 || statuses[429]+statuses[401]+statuses[404] != 90 || statuses[429] < 50 {
 		t.Fatalf("statuses %v, want exactly 10 x 200 and the rest 429 (then 401)", statuses)
 	}
 	allowed := c.count(t, `select count(*) from security.customer_access_audit

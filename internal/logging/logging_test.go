@@ -622,3 +622,19 @@ func BenchmarkRedact(b *testing.B) {
 		}
 	})
 }
+
+func TestDriverErrorsKeepTheirAddresses(t *testing.T) {
+	t.Parallel()
+	for _, msg := range []string{
+		"failed to connect to `user=rampart_api database=rampart`: 127.0.0.1:5432 (127.0.0.1): dial error",
+		"dial tcp 10.100.100.100:27385: connect: connection refused",
+	} {
+		sc, _ := scrub(msg)
+		if sc != msg {
+			t.Errorf("scrub(%q) = %q", msg, sc)
+		}
+	}
+	if got, _ := scrub("call +55 21 99876-5432 now"); !strings.Contains(got, "[phone]") {
+		t.Errorf("phone no longer redacted: %q", got)
+	}
+}

@@ -299,8 +299,12 @@ func (sc *scrubber) phone(i int) int {
 		}
 	}
 	decimal := dots == 1 && others == 0 && s[i] != '+'
+	// Dotted quads are IPv4 addresses, and digits after a colon a port
+	// ("127.0.0.1:5432 (127.0.0.1)" in a driver error).
+	ipv4 := dots == 3 && others == 0
+	port := i > 0 && s[i-1] == ':'
 	if digits < minPhoneDigits || digits > maxPhoneDigits || decimal ||
-		gluedAfter(s, end) {
+		ipv4 || port || gluedAfter(s, end) {
 		return -1
 	}
 	if s[i] == '(' && strings.IndexByte(s[i:end], ')') < 0 {

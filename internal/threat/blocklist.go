@@ -14,6 +14,7 @@ import (
 
 	"github.com/gaissmai/bart"
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
 	"go.uber.org/zap"
 
 	"github.com/rampart-dev/rampart/internal/db"
@@ -38,6 +39,10 @@ type Blocklist struct {
 	snap atomic.Pointer[snapshot]
 	// OnReload, if set, is told the sizes after each reload (metrics).
 	OnReload func(ips, users int)
+	// ListenURL, if set, is a direct connection for LISTEN: behind a
+	// transaction-mode pooler such as PgBouncer, notifications do not
+	// reach a pooled connection.
+	ListenURL string
 }
 
 // NewBlocklist returns an empty blocklist; call Reload or Run to fill it.
@@ -127,12 +132,10 @@ func (b *Blocklist) Run(ctx context.Context, refresh time.Duration) {
 }
 
 func (b *Blocklist) listen(ctx context.Context, refresh time.Duration) error {
-	conn, err := b.db.Pool.Acquire(ctx)
+	pc, err := b.listenConn(ctx)
 	if err != nil {
 		return err
 	}
-	// A listening connection is never handed back to the pool.
-	pc := conn.Hijack()
 	defer pc.Close(context.Background())
 	if _, err := pc.Exec(ctx, "listen "+Channel); err != nil {
 		return err
@@ -154,4 +157,17 @@ func (b *Blocklist) listen(ctx context.Context, refresh time.Duration) error {
 			return err
 		}
 	}
+}
+
+// listenConn opens the connection notifications arrive on: ListenURL when
+// set, else one taken out of the pool for good.
+func (b *Blocklist) listenConn(ctx context.Context) (*pgx.Conn, error) {
+	if b.ListenURL != "" {
+		return pgx.Connect(ctx, b.ListenURL)
+	}
+	conn, err := b.db.Pool.Acquire(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return conn.Hijack(), nil
 }
