@@ -222,12 +222,15 @@ declare
   bid bigint;
 begin
   if p_source = 'auto' then
+    -- A throttle names its own short duration and does not count as an
+    -- offence for escalation; a block escalates with history.
     select count(*) into prior from security.blocked_ips b
     where b.network = p_network and b.source = 'auto'
+      and b.reason not like 'throttled:%'
       and b.created_at > now() - interval '30 days';
-    dur := case when prior = 0 then interval '15 minutes'
-                when prior = 1 then interval '4 hours'
-                else interval '7 days' end;
+    dur := coalesce(p_for, case when prior = 0 then interval '15 minutes'
+                                when prior = 1 then interval '4 hours'
+                                else interval '7 days' end);
     -- Already blocked: nothing to add.
     if exists (select 1 from security.blocked_ips b
                where b.network >>= p_network and b.removed_at is null
@@ -334,7 +337,7 @@ begin
     where x.kind = 'cross_tenant_probe' and x.source_ip = e.source_ip
       and x.last_seen > now() - interval '10 minutes';
     if total >= 20 then
-      if security.block_ip(security.block_network(e.source_ip), 'admin',
+      if security.block_ip(security.block_network(e.source_ip), 'auto',
            'throttled: probing other tenants', interval '5 minutes') is not null then
         perform security.insert_event('ip_throttled', 'medium', e.source_ip,
           e.user_id, e.merchant_id, jsonb_build_object('event', e.id));

@@ -90,8 +90,11 @@ var sourceRE = regexp.MustCompile(`^[a-z0-9_.-]{1,40}$`)
 // line, '#' and ';' start comments. The list replaces the previous import
 // of the same source in one transaction.
 func blocklistCmd(ctx context.Context, args []string) error {
+	if len(args) == 2 && args[0] == "lift" {
+		return liftBlock(ctx, args[1])
+	}
 	if len(args) < 2 || args[0] != "import" {
-		return usageError{"blocklist needs import FILE --source NAME"}
+		return usageError{"blocklist needs import FILE --source NAME, or lift ADDRESS"}
 	}
 	fs := flag.NewFlagSet("blocklist import", flag.ContinueOnError)
 	source := fs.String("source", "", "name of the list, e.g. spamhaus_drop")
@@ -167,4 +170,42 @@ select n, $1, 'reputation list' from unnest($2::cidr[]) n`, source, nets); err !
 		_, err := tx.Exec(ctx, `select pg_notify('rampart_blocks', 'ip')`)
 		return err
 	})
+}
+
+// liftBlock removes every live block covering an address or range, for an
+// operator who locked themself out (testing attacks from their own
+// machine, say).
+func liftBlock(ctx context.Context, network string) error {
+	p, err := netip.ParsePrefix(network)
+	if err != nil {
+		a, aerr := netip.ParseAddr(network)
+		if aerr != nil {
+			return usageError{"lift needs an address or CIDR"}
+		}
+		p = netip.PrefixFrom(a, a.BitLen())
+	}
+	conn, err := ownerConn(ctx)
+	if err != nil {
+		return err
+	}
+	defer conn.Close(ctx)
+	var n int64
+	err = pgx.BeginFunc(ctx, conn, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `set local role rampart_owner`); err != nil {
+			return err
+		}
+		tag, err := tx.Exec(ctx, `update security.blocked_ips set removed_at = now()
+where removed_at is null and (network >>= $1 or network <<= $1)`, p.Masked())
+		if err != nil {
+			return err
+		}
+		n = tag.RowsAffected()
+		_, err = tx.Exec(ctx, `select pg_notify('rampart_blocks', 'ip')`)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("lift blocks: %w", err)
+	}
+	fmt.Printf("lifted %d blocks covering %s\n", n, p.Masked())
+	return nil
 }

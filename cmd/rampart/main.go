@@ -31,6 +31,7 @@ commands:
   audit retain --keep D       drop sealed audit rows older than D, keep a checkpoint
   blocklist import FILE --source NAME
                               load a reputation list (one CIDR a line)
+  blocklist lift ADDRESS      lift every block covering an address or CIDR
   config                      print the configuration with secrets masked
   healthcheck [URL]           exit 0 when the API answers /healthz (for container
                               health checks; default from RAMPART_LISTEN)
