@@ -223,7 +223,7 @@ $$;
 --           stale copy;
 --   invalid unknown token, or a revoked, expired or suspended session.
 -- A token presented again within p_grace of its first use (parallel
--- refreshes from one client) is answered ok with a fresh sibling token.
+-- refreshes from one client) is answered ok with the same successor.
 create function auth.rotate_refresh(p_old_hash bytea, p_new_hash bytea,
                                     p_grace interval)
 returns table (outcome text, session_id uuid, user_id uuid,
@@ -264,10 +264,14 @@ begin
     return;
   end if;
 
+  -- The successor is derived from the token by the service, so a parallel
+  -- refresh within the grace window names the same successor, which then
+  -- exists already: both callers end up holding one live token.
   update auth.refresh_tokens set used_at = coalesce(used_at, now())
   where id = t.id;
   insert into auth.refresh_tokens (session_id, token_hash, parent_id)
-  values (s.id, p_new_hash, t.id);
+  values (s.id, p_new_hash, t.id)
+  on conflict (token_hash) do nothing;
   update auth.sessions set last_seen_at = now() where id = s.id;
 
   -- The level never rises on refresh; it is carried as the session has it.

@@ -148,7 +148,7 @@ func (s *Service) Refresh(ctx context.Context, m Meta, refresh string) (*TokenPa
 	if len(refresh) > 128 {
 		return nil, errBadRefresh
 	}
-	plain, hash := token.NewRefreshToken(s.refreshKey)
+	plain, hash := token.Successor(s.refreshKey, refresh)
 	old := token.HashRefreshToken(s.refreshKey, refresh)
 
 	var r struct {

@@ -261,3 +261,26 @@ func TestLookAlikeSignupIsRefusedSilently(t *testing.T) {
 		t.Fatalf("the look-alike account exists: login answered %d", st)
 	}
 }
+
+func TestParallelRefreshesShareOneSuccessor(t *testing.T) {
+	t.Parallel()
+	h := setup(t, 4)
+	h.user("tabs@example.test")
+	r := h.do("POST", "/v1/auth/login", "", map[string]string{
+		"email": "tabs@example.test", "password": testPassword})
+	var first auth.TokenPair
+	r.json(t, &first)
+
+	var a, b auth.TokenPair
+	ra := h.do("POST", "/v1/auth/refresh", "", map[string]string{"refresh_token": first.RefreshToken})
+	rb := h.do("POST", "/v1/auth/refresh", "", map[string]string{"refresh_token": first.RefreshToken})
+	h.mustStatus(ra, 200, "first tab")
+	h.mustStatus(rb, 200, "second tab within the grace window")
+	ra.json(t, &a)
+	rb.json(t, &b)
+	if a.RefreshToken != b.RefreshToken {
+		t.Fatal("parallel refreshes got different successors")
+	}
+	h.mustStatus(h.do("POST", "/v1/auth/refresh", "", map[string]string{
+		"refresh_token": a.RefreshToken}), 200, "the shared successor rotates on")
+}

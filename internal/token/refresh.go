@@ -32,3 +32,15 @@ func HashRefreshToken(key []byte, plain string) []byte {
 	mac.Write([]byte(plain))
 	return mac.Sum(nil)
 }
+
+// Successor derives the token that replaces plain on rotation, and its
+// hash. It is a keyed function of the old token, so two parallel refreshes
+// of one token get the same successor, and nobody without the key can
+// predict it.
+func Successor(key []byte, plain string) (next string, hash []byte) {
+	mac := hmac.New(sha256.New, key)
+	mac.Write([]byte("successor\x00"))
+	mac.Write([]byte(plain))
+	next = RefreshPrefix + base64.RawURLEncoding.EncodeToString(mac.Sum(nil))
+	return next, HashRefreshToken(key, next)
+}
