@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"encoding/json"
+	"sort"
 	"strings"
 	"testing"
 	"time"
@@ -283,4 +284,51 @@ func TestParallelRefreshesShareOneSuccessor(t *testing.T) {
 	}
 	h.mustStatus(h.do("POST", "/v1/auth/refresh", "", map[string]string{
 		"refresh_token": a.RefreshToken}), 200, "the shared successor rotates on")
+}
+
+// TestLoginTimingLeaksNothing interleaves failed sign-ins for an existing,
+// an unknown, a suspended and a second-factor account: the answers must
+// be identical and the median latencies close (they are logged; the bound
+// asserted is loose because the test machine is shared).
+func TestLoginTimingLeaksNothing(t *testing.T) {
+	t.Parallel()
+	h := setup(t, 4)
+	h.user("exists@example.test")
+	h.user("suspend-me@example.test")
+	mfaTok := h.user("factor@example.test")
+	h.adminQuery(`update auth.users set status = 'suspended'
+where email = 'suspend-me@example.test' returning 1`).Scan(new(int))
+	h.mustStatus(h.do("POST", "/v1/auth/mfa/totp/enroll", mfaTok, nil), 201, "enrol")
+
+	cases := []string{"exists@example.test", "nobody@example.test",
+		"suspend-me@example.test", "factor@example.test"}
+	times := map[string][]time.Duration{}
+	var bodies = map[string]string{}
+	for range 40 {
+		for _, email := range cases {
+			start := time.Now()
+			r := h.do("POST", "/v1/auth/login", "", map[string]string{
+				"email": email, "password": "not-the-password-1"})
+			times[email] = append(times[email], time.Since(start))
+			h.mustStatus(r, 401, email)
+			bodies[email] = requestIDRE.ReplaceAllString(string(r.Body), "")
+		}
+	}
+	var medians []time.Duration
+	for _, email := range cases {
+		if bodies[email] != bodies[cases[0]] {
+			t.Errorf("%s answers differently: %s", email, bodies[email])
+		}
+		d := times[email]
+		sort.Slice(d, func(i, j int) bool { return d[i] < d[j] })
+		medians = append(medians, d[len(d)/2])
+		t.Logf("median sign-in failure, %-24s %s", email, d[len(d)/2])
+	}
+	lo, hi := medians[0], medians[0]
+	for _, m := range medians {
+		lo, hi = min(lo, m), max(hi, m)
+	}
+	if hi > 2*lo {
+		t.Errorf("median latencies differ too much: %s to %s", lo, hi)
+	}
 }

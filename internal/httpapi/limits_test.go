@@ -1,7 +1,9 @@
 package httpapi_test
 
 import (
+	"fmt"
 	"net/http"
+	"net/netip"
 	"net/http/httptest"
 	"strings"
 	"testing"
@@ -93,4 +95,32 @@ func TestCORS(t *testing.T) {
 			t.Fatalf("allow-origin %q for a foreign origin", v)
 		}
 	})
+}
+
+func TestOneIPv6SubnetIsLimitedAsOne(t *testing.T) {
+	t.Parallel()
+	h := setup(t, 2)
+	lim := h.with(func(d *httpapi.Deps) {
+		d.Limits = ratelimit.NewGuard(ratelimit.NewMemory(0), ratelimit.DefaultPolicies(), nil)
+		d.ClientIP = httpapi.NewClientIP([]netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")})
+	})
+	limited := 0
+	for i := range 300 {
+		req, _ := http.NewRequest("POST", lim.srv.URL+"/v1/auth/login",
+			strings.NewReader(`{"email":"nobody@example.test","password":"wrong-password-1"}`))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("X-Forwarded-For", fmt.Sprintf("2001:db8:1:2::%x", i+1))
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		if res.StatusCode == 429 {
+			limited++
+		}
+	}
+	// The auth budget is 10 a minute per address, and a /64 is one address.
+	if limited < 280 {
+		t.Fatalf("only %d of 300 attempts from one /64 were limited", limited)
+	}
 }
