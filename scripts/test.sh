@@ -75,7 +75,17 @@ for arg in "$@"; do
 	fi
 done
 
-set -x
 # ${a[@]+"${a[@]}"}: an empty array is "unbound" to macOS's bash 3.2.
-exec go test "${flags[@]}" ${extra[@]+"${extra[@]}"} "$@" \
-	${packages[@]+"${packages[@]}"}
+(
+	set -x
+	go test "${flags[@]}" ${extra[@]+"${extra[@]}"} "$@" \
+		${packages[@]+"${packages[@]}"}
+)
+
+# The end-to-end metrics check runs a real Prometheus against a running
+# Rampart: part of the whole-suite run when Prometheus is installed.
+if (($# == 0)) && command -v prometheus >/dev/null && command -v promtool >/dev/null; then
+	bash scripts/e2e-metrics.sh
+elif (($# == 0)); then
+	say "prometheus not installed: skipping the end-to-end metrics check"
+fi
