@@ -3,8 +3,8 @@ package httpapi_test
 import (
 	"fmt"
 	"net/http"
-	"net/netip"
 	"net/http/httptest"
+	"net/netip"
 	"strings"
 	"testing"
 

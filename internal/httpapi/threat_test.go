@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
+	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/rampart-dev/rampart/internal/dbtest"
 	"github.com/rampart-dev/rampart/internal/httpapi"
 	"github.com/rampart-dev/rampart/internal/threat"
 )
@@ -167,6 +169,11 @@ func TestBlocksPropagateBetweenInstances(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	other := threat.NewBlocklist(h.env.DB, h.api.Deps.Log)
+	if os.Getenv(dbtest.EnvAPIURL) != "" {
+		// Behind a transaction-mode pooler, LISTEN needs a direct
+		// connection, as RAMPART_LISTEN_DATABASE_URL gives the service.
+		other.ListenURL = h.env.AdminURL
+	}
 	go other.Run(ctx, time.Minute)
 	time.Sleep(200 * time.Millisecond) // the listener is up
 
