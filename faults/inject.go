@@ -311,3 +311,27 @@ func signalAll(pids []int, sig syscall.Signal) {
 		_ = syscall.Kill(pid, sig)
 	}
 }
+
+// injectSIGTERM stops the service with SIGTERM under the load, as a
+// rolling deploy does, then starts it again. The checks after the phase
+// hold every 2xx answer to what the database kept.
+func injectSIGTERM(ctx context.Context, r *runner, o *outcome) error {
+	if err := sleep(ctx, 2*time.Second); err != nil {
+		return err
+	}
+	o.faultStart = time.Now()
+	if err := r.w.stopService(); err != nil {
+		return err
+	}
+	o.faultEnd = time.Now()
+	o.notef("exited %s after SIGTERM (drain delay and in-flight requests)",
+		ms(o.faultEnd.Sub(o.faultStart)))
+	if o.faultEnd.Sub(o.faultStart) > 25*time.Second {
+		o.failf("exit took %s, beyond the 25 s grace period",
+			ms(o.faultEnd.Sub(o.faultStart)))
+	}
+	if err := r.w.startService(ctx, r.w.limits); err != nil {
+		return err
+	}
+	return r.awaitRecovery(ctx, o, allOps)
+}

@@ -98,6 +98,8 @@ func phases() []phase {
 			pace: 500 * time.Millisecond, inject: injectRedisDown},
 		{name: "d", fault: "audit insert raises 5s",
 			pace: 10 * time.Millisecond, inject: injectAuditFailure},
+		{name: "f", fault: "SIGTERM under load, restart",
+			pace: 10 * time.Millisecond, inject: injectSIGTERM},
 	}
 	if os.Getenv("FAULTS_FREEZE") == "1" {
 		ps = append(ps, phase{name: "e", fault: "postgres frozen 8s (SIGSTOP)",
