@@ -2,11 +2,15 @@ package httpapi_test
 
 import (
 	"fmt"
+	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
+	"os"
 	"strings"
 	"testing"
+
+	"github.com/redis/go-redis/v9"
 
 	"github.com/rampart-dev/rampart/internal/httpapi"
 	"github.com/rampart-dev/rampart/internal/ratelimit"
@@ -122,5 +126,56 @@ func TestOneIPv6SubnetIsLimitedAsOne(t *testing.T) {
 	// The auth budget is 10 a minute per address, and a /64 is one address.
 	if limited < 280 {
 		t.Fatalf("only %d of 300 attempts from one /64 were limited", limited)
+	}
+}
+
+// TestTwoInstancesShareOneRedisBudget: two API instances on one Redis
+// count one sign-in budget between them.
+func TestTwoInstancesShareOneRedisBudget(t *testing.T) {
+	t.Parallel()
+	url := os.Getenv("RAMPART_TEST_REDIS_URL")
+	if url == "" {
+		t.Skip("RAMPART_TEST_REDIS_URL is not set: skipping the shared Redis budget check")
+	}
+	opt, err := redis.ParseURL(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := setup(t, 2)
+	instance := func() *harness {
+		c := redis.NewClient(opt)
+		t.Cleanup(func() { c.Close() })
+		return h.with(func(d *httpapi.Deps) {
+			d.Limits = ratelimit.NewGuard(ratelimit.NewFallback(ratelimit.NewRedis(c),
+				ratelimit.NewMemory(0), nil), ratelimit.DefaultPolicies(), nil)
+			d.ClientIP = httpapi.NewClientIP([]netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")})
+		})
+	}
+	one, two := instance(), instance()
+	// An address of our own, so other runs sharing the Redis do not count.
+	client := fmt.Sprintf("2001:db8:%x:%x::1", rand.Uint32()&0xffff, rand.Uint32()&0xffff)
+	status := func(h *harness) int {
+		req, _ := http.NewRequest("POST", h.srv.URL+"/v1/auth/login",
+			strings.NewReader(`{"email":"nobody@example.test","password":"wrong-password-1"}`))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("X-Forwarded-For", client)
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		return res.StatusCode
+	}
+	for i := range 10 {
+		inst := one
+		if i%2 == 1 {
+			inst = two
+		}
+		if st := status(inst); st != 401 {
+			t.Fatalf("attempt %d answered %d within the budget", i+1, st)
+		}
+	}
+	if a, b := status(one), status(two); a != 429 || b != 429 {
+		t.Fatalf("past the shared budget: %d and %d, want 429 on both instances", a, b)
 	}
 }
