@@ -161,6 +161,15 @@ declare
   fresh integer;
   oldest timestamptz;
 begin
+  -- No live session (revoked while the request ran, say): no budget.
+  if uid is null then
+    allowed := false;
+    used := 0;
+    quota := 0;
+    retry_after := 1;
+    return next;
+    return;
+  end if;
   select * into lim from security.customer_access_limits;
   perform pg_advisory_xact_lock(
     hashtextextended(uid::text || '/' || p_merchant_id::text, 0));

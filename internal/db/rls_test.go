@@ -681,3 +681,34 @@ where id = (select user_id from auth.sessions where id = $1)`},
 		}
 	}
 }
+
+// TestQuotaCheckWithoutASessionAllowsNothing: a caller whose session is
+// gone (revoked while its request ran) gets no customer-data budget, even
+// when the door is past its own check (the check is run directly, as its
+// owner may).
+func TestQuotaCheckWithoutASessionAllowsNothing(t *testing.T) {
+	t.Parallel()
+	f := setup(t, 1)
+	ctx := context.Background()
+	admin, err := pgx.Connect(ctx, f.env.AdminURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer admin.Close(ctx)
+	tx, err := admin.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback(ctx)
+	claims := `{"sub":"` + f.userA + `","role":"authenticated",` +
+		`"session_id":"00000000-0000-4000-8000-000000000001","aal":"aal1"}`
+	if _, err := tx.Exec(ctx, `select set_config('request.jwt.claims', $1, true)`, claims); err != nil {
+		t.Fatal(err)
+	}
+	var allowed bool
+	err = tx.QueryRow(ctx, `select allowed from security.check_customer_data_access_limit(
+		$1, 'view', array[gen_random_uuid()])`, f.merchantA).Scan(&allowed)
+	if err != nil || allowed {
+		t.Fatalf("a dead session was allowed (%v)", err)
+	}
+}
