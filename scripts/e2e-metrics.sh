@@ -397,6 +397,10 @@ main() {
 	go build -trimpath -o bin/rampart ./cmd/rampart
 
 	export RAMPART_ENV=development
+	# Every layer on, whatever the calling environment says: the check
+	# needs the metrics each layer exports.
+	export RAMPART_RATE_LIMITS=on RAMPART_INSPECT=on RAMPART_RATE_LIMIT_SCALE=1
+	unset RAMPART_TRUSTED_PROXIES
 	RAMPART_JWT_KEYS="e2e:$(random_key)"
 	RAMPART_PII_KEYS="e2e:$(random_key)"
 	RAMPART_BLIND_INDEX_KEY=$(random_key)
