@@ -7,6 +7,7 @@ import (
 	"net/http/httptest"
 	"os/exec"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -47,16 +48,19 @@ func TestBrowserCORS(t *testing.T) {
 
 	// Two page servers, two origins; the pages call the API, whose
 	// address is known once it is built with the first origin allowed.
-	var apiURL string
+	// The page handlers run on the servers' goroutines, and the browser
+	// process between them is invisible to the race detector, so the
+	// address is published atomically.
+	var apiURL atomic.Pointer[string]
 	page := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/html")
-		fmt.Fprintf(w, browserPage, apiURL, testPassword)
+		fmt.Fprintf(w, browserPage, *apiURL.Load(), testPassword)
 	})
 	allowed, foreign := httptest.NewServer(page), httptest.NewServer(page)
 	t.Cleanup(allowed.Close)
 	t.Cleanup(foreign.Close)
 	api := h.with(func(d *httpapi.Deps) { d.CORSOrigins = []string{allowed.URL} })
-	apiURL = api.srv.URL
+	apiURL.Store(&api.srv.URL)
 
 	run := func(page string) string {
 		ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
