@@ -134,8 +134,8 @@ func (s *Server) event(r *http.Request, kind, severity string, details map[strin
 
 // noteFailure turns failures that signal an attack into security events:
 // a card number in a body, a write that tried to move a row to another
-// tenant, and not_found answers under a merchant's path, which is how
-// probing for other tenants' ids looks from here.
+// tenant, and not_found answers under a merchant's path for ids that exist
+// in another tenant, which is how probing for other tenants' ids looks.
 func (s *Server) noteFailure(r *http.Request, err error) {
 	var pe *pgconn.PgError
 	switch {
@@ -144,7 +144,8 @@ func (s *Server) noteFailure(r *http.Request, err error) {
 	case errors.As(err, &pe) && pe.Code == "42501":
 		s.event(r, "tenant_boundary_violation", "high",
 			map[string]string{"route": routePattern(r)})
-	case apperr.Is(err, apperr.NotFound) && chiParam(r, "merchantID") != "":
+	case apperr.Is(err, apperr.NotFound) && chiParam(r, "merchantID") != "" &&
+		s.probedElsewhere(r):
 		s.event(r, "cross_tenant_probe", "low",
 			map[string]string{"route": routePattern(r)})
 	}

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 
 	"github.com/rampart-dev/rampart/internal/dbtest"
@@ -270,4 +271,57 @@ where account_tag like '%@%'`).Scan(&n); err != nil || n != 0 {
 			t.Fatalf("%d rows name an email (%v)", n, err)
 		}
 	})
+}
+
+// TestEnumerationCountsIdsThatExistElsewhere holds cross_tenant_probe to
+// what it claims: a 404 under a merchant path is a probe when the merchant
+// is someone else's or the id belongs to another merchant, and not when
+// the id exists nowhere (a typo, a stale link).
+func TestEnumerationCountsIdsThatExistElsewhere(t *testing.T) {
+	t.Parallel()
+	w := plant(t)
+	h := w.h
+	a, b := "/v1/merchants/"+w.merchantA, "/v1/merchants/"+w.merchantB
+	nowhere := uuid.NewString()
+
+	cases := []struct {
+		path  string
+		probe bool
+	}{
+		{a + "/items/" + w.ids["item"], true},         // A's merchant, B not a member
+		{a, true},                                     // the merchant itself
+		{b + "/items/" + w.ids["item"], true},         // A's item through B's own path
+		{b + "/customers/" + w.ids["customer"], true}, // A's customer through B's path
+		{b + "/orders/" + w.ids["order"], true},       // A's order through B's path
+		{b + "/items/" + nowhere, false},              // B's path, id exists nowhere
+		{"/v1/merchants/" + nowhere + "/items/" + nowhere, false},
+		{b + "/orders/" + nowhere, false},
+	}
+	want := 0
+	for _, c := range cases {
+		h.mustStatus(h.do("GET", c.path, w.userB, nil), 404, c.path)
+		if c.probe {
+			want++
+		}
+	}
+	h.settle()
+	var got int
+	if err := h.adminQuery(`select coalesce(sum(count), 0) from security.security_events
+where kind = 'cross_tenant_probe'`).Scan(&got); err != nil {
+		t.Fatal(err)
+	}
+	if got != want {
+		t.Errorf("cross_tenant_probe counted %d requests, want %d", got, want)
+	}
+
+	// Without a live session the function answers no, whatever the ids:
+	// a session that ends mid-request never reads as a probe.
+	var elsewhere bool
+	if err := h.adminQuery(`select security.probe_target_elsewhere($1, 'item', $2)`,
+		w.merchantB, w.ids["item"]).Scan(&elsewhere); err != nil {
+		t.Fatal(err)
+	}
+	if elsewhere {
+		t.Error("probe_target_elsewhere answered yes without a session")
+	}
 }

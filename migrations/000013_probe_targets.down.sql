@@ -1,0 +1,2 @@
+set local role rampart_owner;
+drop function if exists security.probe_target_elsewhere(uuid, text, uuid);
