@@ -89,7 +89,8 @@ func seedCmd(ctx context.Context, args []string) error {
 		return err
 	}
 	defer a.close()
-	d := seed.Deps{DB: a.db, Auth: a.auth, Vault: a.vault, MFA: a.mfa}
+	d := seed.Deps{DB: a.db, Auth: a.auth, Vault: a.vault, MFA: a.mfa,
+		Listen: a.cfg.Listen}
 
 	switch args[0] {
 	case "demo":

@@ -52,7 +52,7 @@ func Demo(ctx context.Context, d Deps, out io.Writer) error {
 	} else {
 		fmt.Fprintf(out, "demo data loaded: %d merchants\n", created)
 	}
-	if err := printDemoLogins(out); err != nil {
+	if err := printDemoLogins(out, d.Listen); err != nil {
 		return err
 	}
 	return printDemoFactors(out, secrets)
@@ -292,7 +292,7 @@ or generates one:
   DATABASE_URL=<owner connection> rampart admin create --email admin@example.test
 `
 
-func printDemoLogins(out io.Writer) error {
+func printDemoLogins(out io.Writer, listen string) error {
 	tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "\nEMAIL\tPASSWORD\tROLE\tMERCHANT")
 	for _, m := range demoMerchants {
@@ -309,7 +309,7 @@ func printDemoLogins(out io.Writer) error {
 
 	first := demoMerchants[0]
 	_, err := fmt.Fprintf(out, "\nSign in:\n  %s\n%s",
-		loginCurl(first.email(demoOwner), demoOwner.password), adminNote)
+		loginCurl(listen, first.email(demoOwner), demoOwner.password), adminNote)
 	return err
 }
 

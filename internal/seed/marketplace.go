@@ -89,7 +89,7 @@ func MarketplaceWithOptions(ctx context.Context, d Deps, dir string, out io.Writ
 	if err != nil {
 		return err
 	}
-	return l.st.print(out, time.Since(start), plans[0])
+	return l.st.print(out, l.d.Listen, time.Since(start), plans[0])
 }
 
 // loader loads sellers; it is shared by the workers.

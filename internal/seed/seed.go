@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net"
 
 	"github.com/rampart-dev/rampart/internal/auth"
 	"github.com/rampart-dev/rampart/internal/db"
@@ -21,6 +22,9 @@ type Deps struct {
 	Auth  *auth.Service
 	Vault *marketplace.Vault
 	MFA   *mfa.Service
+	// Listen is the server's listen address (RAMPART_LISTEN), used only
+	// to print sign-in commands that reach it; empty means ":8080".
+	Listen string
 }
 
 // userAgent marks the sessions the seed opens, so they can be told apart
@@ -113,14 +117,28 @@ func findMerchant(ctx context.Context, q db.Querier, slug string) (*marketplace.
 
 func ptr[T any](v T) *T { return &v }
 
-// loginCurl is a command line that signs in against a local server.
-func loginCurl(email, pw string) string {
+// loginCurl is a command line that signs in against a server listening
+// on listen (":8080", "127.0.0.1:9000", ...) on this machine.
+func loginCurl(listen, email, pw string) string {
 	body, _ := json.Marshal(struct {
 		Email    string `json:"email"`
 		Password string `json:"password"`
 	}{email, pw})
-	return "curl -s localhost:8080/v1/auth/login " +
+	return "curl -s " + localURL(listen) + "/v1/auth/login " +
 		"-H 'content-type: application/json' -d '" + string(body) + "'"
+}
+
+// localURL is the base URL of a server listening on listen, as seen from
+// this machine: a wildcard or missing host becomes localhost.
+func localURL(listen string) string {
+	host, port, err := net.SplitHostPort(listen)
+	if err != nil || port == "" {
+		return "localhost:8080"
+	}
+	if host == "" || host == "0.0.0.0" || host == "::" {
+		host = "localhost"
+	}
+	return net.JoinHostPort(host, port)
 }
 
 func isBadCredentials(err error) bool {

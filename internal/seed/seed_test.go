@@ -490,3 +490,19 @@ func planned(plans []*sellerPlan) map[string]int64 {
 	}
 	return want
 }
+
+func TestLocalURL(t *testing.T) {
+	for listen, want := range map[string]string{
+		"":               "localhost:8080",
+		":8080":          "localhost:8080",
+		":9001":          "localhost:9001",
+		"0.0.0.0:9002":   "localhost:9002",
+		"[::]:9003":      "localhost:9003",
+		"127.0.0.1:9004": "127.0.0.1:9004",
+		"[::1]:9005":     "[::1]:9005",
+	} {
+		if got := localURL(listen); got != want {
+			t.Errorf("localURL(%q) = %q, want %q", listen, got, want)
+		}
+	}
+}

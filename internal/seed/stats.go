@@ -85,7 +85,7 @@ func (s *stats) report(out io.Writer, start time.Time, total int, every time.Dur
 
 // print writes the summary: time, rows created per table and how to sign
 // in as a seller.
-func (s *stats) print(out io.Writer, elapsed time.Duration, first *sellerPlan) error {
+func (s *stats) print(out io.Writer, listen string, elapsed time.Duration, first *sellerPlan) error {
 	c, sellers, unchanged := s.snapshot()
 	fmt.Fprintf(out, "\nmarketplace loaded in %s: %d sellers (%d already "+
 		"complete)\n\n", elapsed.Round(100*time.Millisecond), sellers,
@@ -116,6 +116,6 @@ func (s *stats) print(out io.Writer, elapsed time.Duration, first *sellerPlan) e
 		"seller-<first 10 of seller_id>@%s\nwith the password %s, e.g.:\n"+
 		"  %s\n", c.statuses, c.skippedPayments, sellersDomain,
 		MarketplacePassword,
-		loginCurl(sellerEmail(first.seller), MarketplacePassword))
+		loginCurl(listen, sellerEmail(first.seller), MarketplacePassword))
 	return err
 }
