@@ -55,6 +55,10 @@ func decodeBytes(body []byte, dst any) error {
 	if t := bytes.TrimLeft(body, " \t\r\n"); len(t) == 0 || t[0] != '{' {
 		return apperr.New(apperr.Invalid, "request body must be a JSON object")
 	}
+	if duplicateKey(body) {
+		return apperr.New(apperr.Invalid,
+			"request body repeats a key within one JSON object")
+	}
 	dec := json.NewDecoder(strings.NewReader(string(body)))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(dst); err != nil {
@@ -81,4 +85,54 @@ func describeJSONError(err error) string {
 		return "request body is empty"
 	}
 	return "malformed JSON"
+}
+
+// duplicateKey reports an object in body that names one key twice. Go's
+// decoder keeps the last value, other parsers the first; refusing such a
+// body (as I-JSON, RFC 7493, requires) means the value the edge inspected,
+// the contract validated and the handler stored cannot differ. Malformed
+// JSON answers false and is left to the decoder to describe.
+func duplicateKey(body []byte) bool {
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.UseNumber()
+	// One entry per open container: the keys seen so far in an object,
+	// nil for an array. expectKey tracks whether the next string in the
+	// innermost object is a key or a value.
+	var stack []map[string]struct{}
+	expectKey := false
+	for {
+		tok, err := dec.Token()
+		if err != nil {
+			return false
+		}
+		switch t := tok.(type) {
+		case json.Delim:
+			switch t {
+			case '{':
+				stack = append(stack, map[string]struct{}{})
+				expectKey = true
+				continue
+			case '[':
+				stack = append(stack, nil)
+			case '}', ']':
+				stack = stack[:len(stack)-1]
+				if len(stack) == 0 {
+					return false
+				}
+			}
+		case string:
+			if expectKey {
+				keys := stack[len(stack)-1]
+				if _, seen := keys[t]; seen {
+					return true
+				}
+				keys[t] = struct{}{}
+				expectKey = false
+				continue
+			}
+		}
+		// A value ended (or an array opened): inside an object the next
+		// token is a key again.
+		expectKey = len(stack) > 0 && stack[len(stack)-1] != nil
+	}
 }
