@@ -325,3 +325,58 @@ where kind = 'cross_tenant_probe'`).Scan(&got); err != nil {
 		t.Error("probe_target_elsewhere answered yes without a session")
 	}
 }
+
+// TestDistributedGuessingFlagsTheAccount spreads failed logins for one
+// account over many networks, each too few to block its address: the
+// account is flagged once for the admins, no address is blocked, and the
+// owner still signs in.
+func TestDistributedGuessingFlagsTheAccount(t *testing.T) {
+	t.Parallel()
+	h := setup(t, 4)
+	h.user("popular@example.test")
+	h.user("bystander@example.test")
+	srv := behindProxy(t, h)
+
+	// A bystander's few failures from two networks flag nothing.
+	for _, ip := range []string{"192.0.2.10", "192.0.2.11"} {
+		loginFrom(t, srv, ip, "bystander@example.test", "wrong-password-123")
+	}
+	// IPv6 addresses in one /64 are one network; four of them plus four
+	// IPv4 addresses make five networks, each with three failures.
+	ips := []string{"2001:db8:1:1::1", "2001:db8:1:1::2", "2001:db8:1:1::3",
+		"2001:db8:1:1::4", "198.51.100.21", "198.51.100.22",
+		"198.51.100.23", "198.51.100.24"}
+	for i, ip := range ips {
+		n := 3
+		if i < 4 {
+			n = 1
+		}
+		for range n {
+			if st := loginFrom(t, srv, ip, "popular@example.test", "wrong-password-123"); st != 401 {
+				t.Fatalf("failed login from %s answered %d", ip, st)
+			}
+		}
+		h.settle()
+	}
+
+	var flagged int
+	var networks int
+	err := h.adminQuery(`select count(*), coalesce(max((details ->> 'networks')::int), 0)
+from security.security_events where kind = 'account_targeted'`).Scan(&flagged, &networks)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if flagged != 1 || networks != 5 {
+		t.Errorf("account_targeted rows %d over %d networks, want 1 over 5", flagged, networks)
+	}
+	var blocks int
+	if err := h.adminQuery(`select count(*) from security.blocked_ips`).Scan(&blocks); err != nil {
+		t.Fatal(err)
+	}
+	if blocks != 0 {
+		t.Errorf("%d addresses blocked by a spread attack; none crossed its own threshold", blocks)
+	}
+	if st := loginFrom(t, srv, "203.0.113.9", "popular@example.test", testPassword); st != 200 {
+		t.Fatalf("the owner cannot sign in: %d", st)
+	}
+}
