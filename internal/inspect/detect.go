@@ -120,21 +120,92 @@ func detectForm(s string) classSet {
 }
 
 // sqlInjection asks libinjection about s in the contexts it tries itself
-// (bare, inside single and inside double quotes) and in one more: right
-// after a number, as in "WHERE id = 1" + s, where fragments such as
-// " ORDER BY 3--" or " AND 1=1" do their work without any quote. Only a
-// fragment that can continue a number gets the second look: one that opens
-// with a blank, a control byte, a bracket, a quote, an operator or a
-// comment, or with a keyword that follows an operand in SQL.
+// (bare, inside single and inside double quotes) and in two more that
+// application SQL puts a value in:
+//
+//   - right after a number, as in "WHERE id = 1" + s, where fragments such
+//     as " ORDER BY 3--" or " AND 1=1" do their work without any quote.
+//     Only a fragment that can continue a number gets this look: one that
+//     opens with a blank, a control byte, a bracket, a quote, an operator
+//     or a comment, or with a keyword that follows an operand in SQL.
+//   - inside parentheses, as in "VALUES ('" + s + "', NULL)" or
+//     "WHERE id IN (" + s + ")": an injection there has to close the
+//     parenthesis before its own SQL can run, so what follows each of the
+//     first few closing parentheses is asked about as if it followed a
+//     number, e.g. "'),NULL) WAITFOR DELAY '0:0:5'--" or
+//     ") UNION SELECT ...". Looking at a bounded number of them keeps the
+//     cost linear in the length of s.
+//
+// A verdict found only through one of these contexts of our own must carry
+// a token that only SQL gives meaning to (see sqlOnly): prefixing "1 "
+// makes libinjection read plain punctuation as an expression ("%@" becomes
+// "1 %@", a number, an operator and a variable), which is not an attack.
+// libinjection's own verdicts are kept except a number followed by a
+// prose dash (see proseDash).
 func sqlInjection(s string) bool {
-	if ok, _ := libinjection.IsSQLi(s); ok {
+	if ok, fp := libinjection.IsSQLi(s); ok {
+		return !proseDash(s, fp)
+	}
+	if continuesNumber(s) && sqlInContext("1 "+s) {
 		return true
 	}
-	if !continuesNumber(s) {
+	for i, n := 0, 0; n < maxParenContexts; n++ {
+		j := strings.IndexByte(s[i:], ')')
+		if j < 0 {
+			break
+		}
+		i += j + 1
+		if rest := s[i:]; continuesNumber(rest) && sqlInContext("1 "+rest) {
+			return true
+		}
+	}
+	return false
+}
+
+// maxParenContexts bounds how many closing parentheses sqlInjection looks
+// behind: nesting deeper than this is not how a value sits in a query.
+const maxParenContexts = 3
+
+// sqlInContext asks libinjection about s, a value placed in a context of
+// our own, and keeps the verdict only if its fingerprint holds sqlOnly.
+func sqlInContext(s string) bool {
+	ok, fp := libinjection.IsSQLi(s)
+	return ok && strings.ContainsAny(fp, sqlOnly)
+}
+
+// sqlOnly are the libinjection fingerprint tokens that everyday text does
+// not produce once a number is put before it: a logic operator ('&', AND,
+// OR, &&, ||), a keyword ('k'), UNION ('U'), a statement (SELECT and the
+// like, 'E'), a T-SQL word ('T', EXEC, WAITFOR), a clause ('B', GROUP BY,
+// ORDER BY, LIMIT), a statement break (';'), a comment ('c') or a string
+// ('s'). Numbers, operators, bare words, variables and function calls
+// alone are left out: they are what punctuation and spreadsheet formulas
+// ("=SUM(A1:A3)") turn into.
+const sqlOnly = "&kUETB;cs"
+
+// proseDash reports a libinjection verdict "1c", an expression of numbers
+// followed by a comment and nothing else, whose comment is a double dash
+// used as a dash in prose: "--", a blank, then a letter, as in
+// "50% off -- today only!". libinjection itself treats "--" followed by
+// text as plain text for every other two-token fingerprint ("many people
+// put '--' in plain text"); this extends that to "1c". A number cut short
+// by "--", "-- -", "/*" or "#", and the MS SQL "sp_password" log-hiding
+// trick, still count.
+func proseDash(s, fp string) bool {
+	if fp != "1c" || strings.Contains(s, "sp_password") {
 		return false
 	}
-	ok, _ := libinjection.IsSQLi("1 " + s)
-	return ok
+	i := strings.Index(s, "--")
+	if i < 0 {
+		return false
+	}
+	rest := s[i+2:]
+	text := strings.TrimLeft(rest, " \t")
+	if len(text) == len(rest) || text == "" {
+		return false
+	}
+	c := text[0] | 0x20
+	return c >= 'a' && c <= 'z' || text[0] >= 0x80
 }
 
 func continuesNumber(s string) bool {
