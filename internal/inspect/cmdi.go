@@ -18,6 +18,9 @@ import "strings"
 //  5. Server-side code: a PHP open tag, an SSI exec directive, a call of a
 //     code or process execution function ("system(", "eval("), or a
 //     template expression that calls one ("${sleep(5)}").
+//  6. Server-side template injection (see templateInjection): a template
+//     expression that calls something, does arithmetic on numbers or
+//     reaches for a dunder attribute ("{{7*7}}", "{{ self.__class__ }}").
 //
 // Command words that are also everyday words ("cat", "echo", "type",
 // "sleep") count only when what follows looks like an argument (an option,
@@ -27,7 +30,8 @@ func commandInjection(s string) bool {
 	if len(s) < 2 {
 		return false
 	}
-	if hasCode(s) || commandAt(s, skipFiller(s, 0), startOfValue) {
+	if hasCode(s) || templateInjection(s) ||
+		commandAt(s, skipFiller(s, 0), startOfValue) {
 		return true
 	}
 	for i := 0; i < len(s); {
@@ -65,10 +69,11 @@ func separatorAt(s string, i int) bool {
 	return escapedBreak(s[i:])
 }
 
-// separatorContext tells a run made only of '&' and blanks, which everyday
-// text has ("Tom & Jerry"), from one with a real separator.
+// separatorContext tells a run made only of single '&'s and blanks, which
+// everyday text has ("Tom & Jerry"), from one with a real separator. "&&",
+// the shell's AND list, is a real separator: prose does not double it.
 func separatorContext(run string) context {
-	if strings.Trim(run, "& \t") == "" {
+	if strings.Trim(run, "& \t") == "" && !strings.Contains(run, "&&") {
 		return afterAmpersand
 	}
 	return afterSeparator
@@ -111,7 +116,7 @@ func commandAt(s string, i int, ctx context) bool {
 	case kind == onlyCommand:
 		return true
 	case ctx == startOfValue:
-		return optionOrPath(rest)
+		return optionOrPath(rest) || subcommandNext(name, rest)
 	case ctx == afterAmpersand && strings.TrimSpace(rest) == "":
 		return false
 	}
@@ -175,8 +180,38 @@ func optionOrPath(rest string) bool {
 		return true
 	case strings.HasPrefix(r, "./") || strings.HasPrefix(r, `.\`):
 		return true
+	case r[0] == '%' || r[0] == '$':
+		return variablePath(r)
 	}
 	return len(r) > 2 && r[1] == ':' && (r[2] == '\\' || r[2] == '/')
+}
+
+// variablePath reports a path that starts with an environment variable:
+// Windows "%SYSTEMROOT%\x", Unix "$HOME/x" or "${HOME}/x".
+func variablePath(r string) bool {
+	var closing byte
+	i := 1
+	switch {
+	case r[0] == '%':
+		closing = '%'
+	case strings.HasPrefix(r, "${"):
+		closing, i = '}', 2
+	}
+	start := i
+	for i < len(r) && (isASCIILetter(r[i]) || r[i] == '_' ||
+		i > start && r[i] >= '0' && r[i] <= '9') {
+		i++
+	}
+	if i == start {
+		return false
+	}
+	if closing != 0 {
+		if i == len(r) || r[i] != closing {
+			return false
+		}
+		i++
+	}
+	return i < len(r) && (r[i] == '/' || r[i] == '\\')
 }
 
 // argumentLike reports whether rest, what follows a command word, looks
@@ -199,6 +234,18 @@ func argumentLike(word, rest string) bool {
 	_, isCommand := commands[commandName(next)]
 	return isCommand || subcommands[word+" "+next] ||
 		strings.HasPrefix(next, "http://") || strings.HasPrefix(next, "https://")
+}
+
+// subcommandNext reports a Windows subcommand ("net user", "reg add") after
+// a blank; at the start of a value it makes the pair a command, as an
+// option or a path does for other words.
+func subcommandNext(word, rest string) bool {
+	r := strings.TrimLeft(rest, " \t")
+	if len(r) == len(rest) {
+		return false
+	}
+	next, _ := splitWord(r)
+	return subcommands[word+" "+strings.ToLower(next)]
 }
 
 // subcommands turn an everyday word into a Windows command.
@@ -312,4 +359,77 @@ func shellshock(s string) bool {
 		i += next + 2
 	}
 	return false
+}
+
+// templateInjection reports server-side template injection (check 6): an
+// expression between the delimiters of the common template engines, "{{ }}"
+// (Jinja, Twig, Handlebars, Go), "{% %}" (Jinja, Twig and Liquid
+// statements), "${ }" (JSP EL, Freemarker, Thymeleaf), "#{ }" (JSF EL,
+// Ruby) and "<%= %>" (ERB, EJS), whose content does what an attacker needs
+// and a template fed from user input has no use for (see templateCode). A
+// merchant's own template text, "Hello {{ name }}" or
+// "{% for item in items %}", is left alone. Each delimiter pass moves on
+// past every expression it reads, so the check is linear in s.
+func templateInjection(s string) bool {
+	if !strings.ContainsAny(s, "{%") {
+		return false
+	}
+	for _, d := range templateDelimiters {
+		for rest := s; ; {
+			i := strings.Index(rest, d[0])
+			if i < 0 {
+				break
+			}
+			rest = rest[i+len(d[0]):]
+			j := strings.Index(rest, d[1])
+			if j < 0 {
+				break
+			}
+			if templateCode(rest[:j]) {
+				return true
+			}
+			rest = rest[j+len(d[1]):]
+		}
+	}
+	return false
+}
+
+// templateDelimiters are the opening and closing marks of template
+// expressions.
+var templateDelimiters = [...][2]string{
+	{"{{", "}}"}, {"{%", "%}"}, {"${", "}"}, {"#{", "}"}, {"<%=", "%>"},
+}
+
+// templateCode reports an expression that calls something ('('), reaches a
+// dunder attribute ("__class__", "__globals__", the way out of a Jinja or
+// Django sandbox to the interpreter) or does arithmetic on two numbers
+// ("7*7", "4+4": the probe that shows the template engine evaluates input).
+func templateCode(expr string) bool {
+	if strings.IndexByte(expr, '(') >= 0 || strings.Contains(expr, "__") {
+		return true
+	}
+	for i := 0; i < len(expr); i++ {
+		if !isDigit(expr[i]) {
+			continue
+		}
+		j := i + 1
+		for j < len(expr) && (isDigit(expr[j]) || expr[j] == ' ') {
+			j++
+		}
+		if j < len(expr) && strings.IndexByte("+-*/%", expr[j]) >= 0 {
+			k := j + 1
+			for k < len(expr) && expr[k] == ' ' {
+				k++
+			}
+			if k < len(expr) && isDigit(expr[k]) {
+				return true
+			}
+		}
+		i = j - 1
+	}
+	return false
+}
+
+func isDigit(c byte) bool {
+	return c >= '0' && c <= '9'
 }

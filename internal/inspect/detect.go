@@ -1,7 +1,6 @@
 package inspect
 
 import (
-	"html"
 	"strings"
 	"unicode/utf8"
 
@@ -44,10 +43,8 @@ func detect(s string) classSet {
 	if decoded != s {
 		found |= detectForm(decoded)
 	}
-	if found&xssBit == 0 && strings.IndexByte(decoded, '&') >= 0 {
-		if u := html.UnescapeString(decoded); u != decoded && xss(u) {
-			found |= xssBit
-		}
+	if text := unescapeText(decoded); text != decoded {
+		found |= detectForm(text)
 	}
 	return found
 }
@@ -232,13 +229,6 @@ var operandFollowers = map[string]bool{
 	"into": true, "where": true, "waitfor": true, "declare": true,
 }
 
-// xss asks libinjection's HTML5 tokenizer. It can only report markup ('<')
-// or an attribute with a value ('='), so text with neither is not tokenised
-// at all; TestShortcuts and FuzzShortcuts hold libinjection to that.
-func xss(s string) bool {
-	return strings.ContainsAny(s, "<=") && libinjection.IsXSS(s)
-}
-
 // decode undoes up to four layers of percent-encoding (%XX and the %uXXXX
 // form some servers accept) and drops NUL bytes, which truncate strings in
 // C-based file and shell APIs. It never fails: an escape that does not
@@ -369,11 +359,20 @@ var systemFiles = []string{
 	"/global.asa", "/.env", "/.git/config",
 }
 
+// systemFile reports a path that ends in one of systemFiles, ignoring
+// trailing blanks, ';', quotes and a separator (what is left of the shell
+// or SQL quoting around an argument, as in "'/etc/shadow'"). A value that is
+// only the name of a web server's secret dotfile (".htaccess", ".env") is
+// the file itself, relative to a web root, and counts too: the dot at its
+// start keeps it apart from words.
 func systemFile(p string) bool {
+	p = strings.ToLower(strings.TrimRight(p, " \t;'\"`/"))
 	if strings.IndexByte(p, '/') < 0 {
-		return false
+		if !strings.HasPrefix(p, ".") {
+			return false
+		}
 	}
-	p = "/" + strings.ToLower(strings.TrimRight(p, " \t;"))
+	p = "/" + p
 	for _, f := range systemFiles {
 		if strings.HasSuffix(p, f) {
 			return true

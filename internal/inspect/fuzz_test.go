@@ -1,7 +1,6 @@
 package inspect
 
 import (
-	"html"
 	"net/http"
 	"net/url"
 	"path/filepath"
@@ -109,13 +108,14 @@ func detectInFull(s string) classSet {
 		return 0
 	}
 	decoded := decode(s)
-	forms := []string{s, decoded}
+	forms := []string{s, decoded, unescapeText(decoded)}
 	var found classSet
 	for _, form := range forms {
 		if sqlInjection(form) {
 			found |= sqliBit
 		}
-		if libinjection.IsXSS(form) {
+		if libinjection.IsXSS(form) || eventHandler(form) || scriptURL(form) ||
+			scriptCall(form) {
 			found |= xssBit
 		}
 		if climbsOrNamesFile(pathForm(form)) {
@@ -124,10 +124,6 @@ func detectInFull(s string) classSet {
 		if commandInjection(form) {
 			found |= cmdiBit
 		}
-	}
-	unescaped := html.UnescapeString(decoded)
-	if unescaped != decoded && libinjection.IsXSS(unescaped) {
-		found |= xssBit
 	}
 	return found
 }
