@@ -26,6 +26,7 @@ const (
 	CardData         Code = "card_data_refused"
 	UnsupportedMedia Code = "unsupported_media_type"
 	RateLimited      Code = "rate_limited"
+	FeatureDisabled  Code = "feature_disabled" // switched off by an admin: hide it, do not retry
 	Unavailable      Code = "unavailable"
 	Internal         Code = "internal"
 )
@@ -42,6 +43,7 @@ var statusByCode = map[Code]int{
 	CardData:         http.StatusUnprocessableEntity,
 	UnsupportedMedia: http.StatusUnsupportedMediaType,
 	RateLimited:      http.StatusTooManyRequests,
+	FeatureDisabled:  http.StatusForbidden,
 	Unavailable:      http.StatusServiceUnavailable,
 	Internal:         http.StatusInternalServerError,
 }

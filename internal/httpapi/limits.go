@@ -1,10 +1,15 @@
 package httpapi
 
 import (
+	"errors"
+	"fmt"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/rampart-dev/rampart/internal/apperr"
+	"github.com/rampart-dev/rampart/internal/db"
+	"github.com/rampart-dev/rampart/internal/marketplace"
 	"github.com/rampart-dev/rampart/internal/ratelimit"
 )
 
@@ -32,6 +37,12 @@ func (s *Server) classLimit(next http.Handler) http.Handler {
 		if p := principal(r); p != nil && !class.PerIP() {
 			scope = ratelimit.UserKey(p.UserID.String())
 		}
+		// ClassAI goes through allow like every class, but has no default
+		// policy: Check answers ErrNoPolicy and allow lets the request on.
+		// Its budgets are per feature and live in app.ai_rate_limits_config,
+		// which only the handler reads, in its transaction and after it
+		// knows the item is the caller's (aiBudget). A Guard given a ClassAI
+		// limit would add a class-wide budget on top.
 		if class != "" && !s.allow(w, r, class, scope) {
 			return
 		}
@@ -51,6 +62,8 @@ func routeClass(r *http.Request) ratelimit.Class {
 		return ratelimit.ClassAuth
 	case strings.HasPrefix(p, "/v1/pages/"), p == "/v1/market":
 		return ratelimit.ClassPublicRead
+	case strings.HasSuffix(p, "/suggest-price"):
+		return ratelimit.ClassAI
 	case strings.HasSuffix(p, "/export"):
 		return ratelimit.ClassExport
 	case strings.Contains(p, "/customers"):
@@ -63,21 +76,87 @@ func routeClass(r *http.Request) ratelimit.Class {
 
 // allow spends one unit of scope's budget in class and writes the
 // RateLimit headers. A refusal is answered here (429 with Retry-After) and
-// recorded as an event. A limiter failure lets the request through: the
-// limiter itself falls back to memory, so this only happens for a class
-// without a policy.
+// recorded as an event.
 func (s *Server) allow(w http.ResponseWriter, r *http.Request, class ratelimit.Class, scope string) bool {
 	d, err := s.Limits.Check(r.Context(), class, scope)
-	if err != nil {
+	switch {
+	case errors.Is(err, ratelimit.ErrNoPolicy):
+		// A class without a default policy (ClassAI) is limited further in,
+		// by whoever knows its budget.
+		return true
+	case err != nil:
+		// The limiters the service builds fall back to memory and never
+		// fail; one that does is not worth refusing every request over.
 		return true
 	}
 	ratelimit.SetHeaders(w.Header(), string(class), d)
+	if err := s.limited(r, class, d); err != nil {
+		s.writeError(w, r, err)
+		return false
+	}
+	return true
+}
+
+// limited returns the 429 to answer when d refused a request, recording
+// the refusal as a security event, and nil when d allowed it.
+func (s *Server) limited(r *http.Request, class ratelimit.Class, d ratelimit.Decision) error {
 	if d.Allowed {
-		return true
+		return nil
 	}
 	s.event(r, "rate_limited", "low", map[string]string{"class": string(class)})
-	s.writeError(w, r, &apperr.Error{Code: apperr.RateLimited,
+	return &apperr.Error{Code: apperr.RateLimited,
 		Message:    "too many requests; retry later",
-		RetryAfter: int(ratelimit.RetryAfterSeconds(d))})
-	return false
+		RetryAfter: int(ratelimit.RetryAfterSeconds(d))}
+}
+
+// aiBudget admits one call of an AI feature by the caller, or returns why
+// not: 403 feature_disabled when a platform admin switched the feature off
+// (or no row names it), 429 when the caller's budget is spent. Handlers
+// call it inside their request transaction q, after the checks that can
+// answer 404, so probing another tenant's ids spends nothing.
+//
+// The budget is read from app.ai_rate_limits_config on every call rather
+// than cached: a change takes effect on the next request on every
+// instance, for the price of one primary-key read in a transaction the
+// handler opens anyway. It is spent per user under the policy
+// "ai_<feature>", the name the RateLimit headers carry, so features have
+// separate budgets. With limits off (s.Limits nil) only the switch
+// applies.
+//
+// The budget is counted under a key that also names the rate and burst.
+// GCRA keeps a caller's debt as a time, measured in the old rate: without
+// this, a user who spent a budget an admin had lowered to 1 a minute would
+// wait out minutes of that debt after the admin raised it again. A new
+// budget starts full; going back to an earlier one finds what is left
+// of its count, if it has not refilled meanwhile.
+func (s *Server) aiBudget(w http.ResponseWriter, r *http.Request, q db.Querier, feature string) error {
+	l, found, err := marketplace.GetAILimit(r.Context(), q, feature)
+	if err != nil {
+		return err
+	}
+	if !found || !l.Usable() {
+		return apperr.New(apperr.FeatureDisabled, "this feature is disabled")
+	}
+	if s.Limits == nil {
+		return nil
+	}
+	p := principal(r)
+	if p == nil {
+		return apperr.New(apperr.Unauthenticated, "sign in to use this feature")
+	}
+	name := "ai_" + feature
+	policy := ratelimit.Policy{
+		Name: fmt.Sprintf("%s@%d/%d", name, l.RequestsPerMinute, l.Burst),
+		Limit: ratelimit.Limit{Rate: int(l.RequestsPerMinute), Period: time.Minute,
+			Burst: int(l.Burst)}}
+	d, err := s.Limits.CheckPolicy(r.Context(), ratelimit.ClassAI, policy,
+		ratelimit.UserKey(p.UserID.String()))
+	if err != nil {
+		// Unlike the class limits, an AI call is refused when it cannot be
+		// counted: it is the costly kind, and the service's own limiters
+		// never fail (they fall back to memory).
+		return apperr.Wrap(apperr.Unavailable, "try again later", err)
+	}
+	ratelimit.SetHeaders(w.Header(), name, d)
+	return s.limited(r, ratelimit.ClassAI, d)
 }

@@ -226,6 +226,7 @@ func (s *Server) authedRoutes(r chi.Router) {
 		r.Get("/items/{itemID}", s.wrap(s.getItem))
 		r.Patch("/items/{itemID}", s.wrap(s.updateItem))
 		r.Delete("/items/{itemID}", s.wrap(s.deleteItem))
+		r.Post("/items/{itemID}/suggest-price", s.wrap(s.suggestPrice))
 		r.Get("/market", s.wrap(s.listMerchantListings))
 		r.Post("/market", s.wrap(s.listItem))
 		r.Delete("/market/{listingID}", s.wrap(s.delistItem))

@@ -120,6 +120,7 @@ func (w *tenants) endpoints() []endpoint {
 		{"GET", m + "/items/" + id("item"), nil, expect{401, 404, 404, 200, 200}},
 		{"GET", m + "/items/" + id("pub"), nil, expect{401, 404, 404, 200, 200}},
 		{"PATCH", m + "/items/" + id("item"), fixed(map[string]any{"stock": 5}), expect{401, 404, 404, 200, 200}},
+		{"POST", m + "/items/" + id("item") + "/suggest-price", nil, expect{401, 404, 404, 200, 200}},
 		{"DELETE", m + "/items/" + id("doomed_item"), nil, expect{401, 404, 404, 404, 204}},
 		{"GET", m + "/market", nil, expect{401, 404, 404, 200, 200}},
 		{"POST", m + "/market", fixed(map[string]string{"item_id": id("pub2")}), expect{401, 404, 404, 201, 409}},

@@ -2,8 +2,11 @@ package marketplace
 
 import (
 	"context"
+	"errors"
 	"regexp"
 	"time"
+
+	"github.com/jackc/pgx/v5"
 
 	"github.com/rampart-dev/rampart/internal/db"
 )
@@ -73,4 +76,29 @@ on conflict (feature) do update set
 returning feature, requests_per_minute, burst, enabled, updated_at`,
 		feature, *in.RequestsPerMinute, *in.Burst, *in.Enabled))
 	return l, err
+}
+
+// FeatureSuggestPrice is the AI feature of SuggestPrice: the name of its
+// budget's row in app.ai_rate_limits_config.
+const FeatureSuggestPrice = "suggest_price"
+
+// Usable reports whether the budget lets anything through. A feature
+// switched off, or one whose rate or burst is zero, is disabled rather
+// than rate-limited: no amount of waiting would admit a call.
+func (l AILimit) Usable() bool {
+	return l.Enabled && l.RequestsPerMinute > 0 && l.Burst > 0
+}
+
+// GetAILimit returns one feature's budget, and false when no row names
+// the feature. It is read per request, not cached, so a platform admin's
+// change applies to the next call on every instance.
+func GetAILimit(ctx context.Context, q db.Querier, feature string) (AILimit, bool, error) {
+	l, err := scanAILimit(q.QueryRow(ctx, `
+select feature, requests_per_minute, burst, enabled, updated_at
+from app.ai_rate_limits_config
+where feature = $1`, feature))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return AILimit{}, false, nil
+	}
+	return l, err == nil, err
 }

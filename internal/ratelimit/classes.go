@@ -17,7 +17,8 @@ const (
 	ClassWrite        Class = "write"
 	ClassCustomerData Class = "customer_data"
 	ClassExport       Class = "export"
-	// ClassAI has no default: its limit comes from configuration.
+	// ClassAI has no default: each AI feature's limit comes from its row
+	// of app.ai_rate_limits_config and is spent with Guard.CheckPolicy.
 	ClassAI Class = "ai"
 )
 

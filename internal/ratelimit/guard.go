@@ -35,7 +35,9 @@ type Guard struct {
 }
 
 // NewGuard returns a Guard spending budgets of limiter under limits (copied;
-// typically DefaultPolicies plus ClassAI). obs may be nil.
+// typically DefaultPolicies). ClassAI needs no entry: its budgets are per
+// feature, known only at run time, and spent through CheckPolicy. obs may
+// be nil.
 func NewGuard(limiter Limiter, limits map[Class]Limit, obs Observer) *Guard {
 	return &Guard{limiter: limiter, limits: maps.Clone(limits), obs: obs}
 }
