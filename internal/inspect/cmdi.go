@@ -237,15 +237,27 @@ func argumentLike(word, rest string) bool {
 }
 
 // subcommandNext reports a Windows subcommand ("net user", "reg add") after
-// a blank; at the start of a value it makes the pair a command, as an
-// option or a path does for other words.
+// a blank, with a switch ("/add", "/v", "-f") among its arguments; at the
+// start of a value that makes the pair a command, as an option or a path
+// does for other words. Without the switch, "Net user rating: 4.5" is text.
 func subcommandNext(word, rest string) bool {
 	r := strings.TrimLeft(rest, " \t")
 	if len(r) == len(rest) {
 		return false
 	}
-	next, _ := splitWord(r)
-	return subcommands[word+" "+strings.ToLower(next)]
+	next, args := splitWord(r)
+	return subcommands[word+" "+strings.ToLower(next)] && hasSwitch(args)
+}
+
+// hasSwitch reports a blank followed by '/' or '-' and a letter.
+func hasSwitch(args string) bool {
+	for i := 0; i+2 < len(args); i++ {
+		if (args[i] == ' ' || args[i] == '\t') && (args[i+1] == '/' || args[i+1] == '-') &&
+			isASCIILetter(args[i+2]) {
+			return true
+		}
+	}
+	return false
 }
 
 // subcommands turn an everyday word into a Windows command.

@@ -3,6 +3,7 @@ package inspect
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -15,27 +16,29 @@ import (
 
 // minDetection is the share of each attack corpus that must be flagged
 // with its own class, in a query value and in a JSON string alike. The
-// floors sit a little under what was measured on the development half
-// (sqli 78.6%, xss 64.2%, cmdi 90.2%, path_traversal 99.0%): many corpus
-// lines are fragments or notes ("# from wapiti", "</head>", a lone "<")
-// that no detector should call an attack on their own.
+// floors sit a little under what was measured on the development half,
+// the same in query and body: sqli 83.5% (527 of 631), xss 76.4% (307 of
+// 402), cmdi 93.5% (230 of 246), path_traversal 99.7% (392 of 393). Many
+// corpus lines are fragments or notes ("# from wapiti", "</head>", a lone
+// "<" in thirty spellings, "or", "delete") or whole SQL statements with no
+// way into a query ("select @@version") that no detector should call an
+// attack on their own; the misses are listed, grouped by why, in the
+// commit that set these floors.
 var minDetection = map[string]float64{
-	ClassSQLi:          0.75,
-	ClassXSS:           0.60,
-	ClassCmdi:          0.85,
-	ClassPathTraversal: 0.95,
+	ClassSQLi:          0.82,
+	ClassXSS:           0.74,
+	ClassCmdi:          0.91,
+	ClassPathTraversal: 0.98,
 }
 
 // maxFalsePositives bounds the share of benign lines flagged with any
-// class, per list. Measured: on naughty_benign.txt one line of 118 ("%@",
-// which libinjection reads as SQL once it follows a number); on the
-// marketplace strings of testdata/benign.txt three of 109, all libinjection
-// SQL verdicts: "50% off -- today only!" (a number, an operator and a
-// comment), "5 < 10 and 10 > 5" and "=SUM(A1:A3)" (a spreadsheet formula,
-// itself an injection into CSV exports).
+// class, per list. Measured: none of the 118 lines of naughty_benign.txt;
+// one of the 144 marketplace strings of testdata/benign.txt (0.7%),
+// "5 < 10 and 10 > 5", which libinjection calls SQL on purpose (its
+// fingerprint "1&1" with a comparison, the shape of "17<18 AND 1=1").
 var maxFalsePositives = map[string]float64{
-	"naughty_benign.txt":  0.02,
-	"testdata/benign.txt": 0.03,
+	"naughty_benign.txt":  0.01,
+	"testdata/benign.txt": 0.01,
 }
 
 // TestCorpusDetection feeds every line of each attack list to the inspector
@@ -46,7 +49,15 @@ func TestCorpusDetection(t *testing.T) {
 	in := setup(t)
 	dir := corpusDir(t)
 
-	for class, floor := range minDetection {
+	classes := slices.Sorted(maps.Keys(minDetection))
+	rows := make([]string, len(classes))
+	t.Cleanup(func() {
+		t.Logf("same-class detection per corpus\n"+
+			"%-15s %6s %16s %16s %6s\n%s", "class", "lines", "query",
+			"body", "floor", strings.Join(rows, "\n"))
+	})
+	for n, class := range classes {
+		floor := minDetection[class]
 		t.Run(class, func(t *testing.T) {
 			t.Parallel()
 			lines := readLines(t, filepath.Join(dir, class+".txt"))
@@ -62,8 +73,8 @@ func TestCorpusDetection(t *testing.T) {
 			}
 			q := rate(inQuery, len(lines))
 			b := rate(inBody, len(lines))
-			t.Logf("%s: %d lines, query %d (%.1f%%), body %d (%.1f%%)",
-				class, len(lines), inQuery, 100*q, inBody, 100*b)
+			rows[n] = fmt.Sprintf("%-15s %6d %6d (%5.1f%%) %6d (%5.1f%%) %5.0f%%",
+				class, len(lines), inQuery, 100*q, inBody, 100*b, 100*floor)
 			if q < floor || b < floor {
 				t.Errorf("%s detection below %.0f%%", class, 100*floor)
 			}

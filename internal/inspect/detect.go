@@ -167,7 +167,7 @@ const maxParenContexts = 3
 // our own, and keeps the verdict only if its fingerprint holds sqlOnly.
 func sqlInContext(s string) bool {
 	ok, fp := libinjection.IsSQLi(s)
-	return ok && strings.ContainsAny(fp, sqlOnly)
+	return ok && strings.ContainsAny(fp, sqlOnly) && !proseDash(s, fp)
 }
 
 // sqlOnly are the libinjection fingerprint tokens that everyday text does
@@ -182,12 +182,12 @@ const sqlOnly = "&kUETB;cs"
 
 // proseDash reports a libinjection verdict "1c", an expression of numbers
 // followed by a comment and nothing else, whose comment is a double dash
-// used as a dash in prose: "--", a blank, then a letter, as in
-// "50% off -- today only!". libinjection itself treats "--" followed by
-// text as plain text for every other two-token fingerprint ("many people
-// put '--' in plain text"); this extends that to "1c". A number cut short
-// by "--", "-- -", "/*" or "#", and the MS SQL "sp_password" log-hiding
-// trick, still count.
+// used as a dash in prose: "--", a blank, then a letter or a digit, as in
+// "50% off -- today only!" or "(BR) -- 3 to 5 days". libinjection itself
+// treats "--" followed by text as plain text for every other two-token
+// fingerprint ("many people put '--' in plain text"); this extends that to
+// "1c". A number cut short by "--", "-- -", "/*" or "#", and the MS SQL
+// "sp_password" log-hiding trick, still count.
 func proseDash(s, fp string) bool {
 	if fp != "1c" || strings.Contains(s, "sp_password") {
 		return false
@@ -201,8 +201,8 @@ func proseDash(s, fp string) bool {
 	if len(text) == len(rest) || text == "" {
 		return false
 	}
-	c := text[0] | 0x20
-	return c >= 'a' && c <= 'z' || text[0] >= 0x80
+	c := text[0]
+	return isASCIILetter(c) || isDigit(c) || c >= 0x80
 }
 
 func continuesNumber(s string) bool {

@@ -6,19 +6,26 @@
 //
 //   - sqli: libinjection's SQL tokenizer (github.com/corazawaf/libinjection-go,
 //     the detector behind the Core Rule Set's rule 942100), asked about the
-//     value as it stands, inside quotes, and right after a number.
-//   - xss: libinjection's HTML5 tokenizer (CRS rule 941100).
+//     value as it stands, inside quotes, right after a number and after
+//     each of its first closing parentheses (see sqlInjection).
+//   - xss: libinjection's HTML5 tokenizer (CRS rule 941100), and structural
+//     checks of our own (see xss): any on* event-handler attribute in a
+//     tag, read with and without honouring quotes; javascript:, vbscript:
+//     and data:text/html URLs; a call of eval, alert, confirm or prompt.
 //   - cmdi: structural checks of our own (see commandInjection): a command
 //     word after a shell separator, in backticks or in $( ); a command at the
-//     start of a value followed by an option or a path; a binary by absolute
-//     path; Shellshock; PHP, SSI and template code that runs commands.
+//     start of a value followed by an option, a path or a Windows
+//     subcommand with a switch; a binary by absolute path; Shellshock; PHP,
+//     SSI and template code that runs commands; template expressions that
+//     call, compute or reach dunder attributes ("{{7*7}}").
 //   - path_traversal: structural checks of our own (see traversal): a ".."
 //     segment after percent-decoding and separator normalisation, or a path
 //     ending in a well-known system file.
 //
-// Every detector sees each field as sent and percent-decoded (up to four
-// layers, %uXXXX included, NUL bytes dropped); XSS also sees it
-// HTML-entity-decoded.
+// Every detector sees each field as sent, percent-decoded (up to four
+// layers, %uXXXX included, NUL bytes dropped), and then with HTML
+// character references, JavaScript and JSON backslash escapes and '+' for
+// a blank undone (see unescapeText).
 //
 // Why not Coraza with the OWASP Core Rule Set: it was built and measured
 // here (Coraza v3.8.1, coraza-coreruleset v4.25.0, paranoia level 1, request

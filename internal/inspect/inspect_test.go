@@ -344,6 +344,16 @@ func TestHostileInputsStayLinear(t *testing.T) {
 		"dots":           strings.Repeat(".", n),
 		"quotes":         strings.Repeat("'", n),
 		"tags":           strings.Repeat("<a ", n/3),
+		"closing parens": strings.Repeat(") or 1", n/6),
+		"open values":    strings.Repeat("<a b='", n/6),
+		"attributes":     strings.Repeat("<a b=c d ", n/9),
+		"colons":         strings.Repeat("script:", n/7),
+		"schemes":        strings.Repeat("\tj", n/2) + ":x",
+		"templates":      strings.Repeat("{{", n/2),
+		"expressions":    strings.Repeat("{{ 1 1 1 }}", n/11),
+		"entities":       strings.Repeat("&lt;", n/4),
+		"js escapes":     strings.Repeat(`\u003c`, n/6),
+		"sink calls":     strings.Repeat("xalert(", n/7),
 	} {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
