@@ -196,11 +196,15 @@ func TestAIBudget(t *testing.T) {
 			strings.Join(r.Header.Values("RateLimit"), ", ")
 	}
 
-	t.Run("another tenant's item is not found and spends nothing", func(t *testing.T) {
+	t.Run("another tenant's item is not found and spends only the write budget", func(t *testing.T) {
 		r := lim.do("POST", path, p.userB, nil)
 		lim.mustStatus(r, 404, "owner of B")
-		if policy, _ := headers(r); strings.Contains(policy, "ai_") {
+		policy, _ := headers(r)
+		if strings.Contains(policy, "ai_") {
 			t.Errorf("RateLimit-Policy on a 404: %q", policy)
+		}
+		if !strings.Contains(policy, `"write"`) || seen.count("write/allowed") != 1 {
+			t.Errorf("a 404 did not spend the write budget: %q, %v", policy, seen.n)
 		}
 		if n := seen.count("ai/allowed") + seen.count("ai/limited"); n != 0 {
 			t.Errorf("%d ai decisions for a 404", n)

@@ -43,6 +43,13 @@ func (s *Server) classLimit(next http.Handler) http.Handler {
 		// which only the handler reads, in its transaction and after it
 		// knows the item is the caller's (aiBudget). A Guard given a ClassAI
 		// limit would add a class-wide budget on top.
+		//
+		// An AI call is a write as well and first spends that budget, so
+		// calls that end in 404 before reaching the feature's budget (ids
+		// of other tenants, deleted items) still cost the caller something.
+		if class == ratelimit.ClassAI && !s.allow(w, r, ratelimit.ClassWrite, scope) {
+			return
+		}
 		if class != "" && !s.allow(w, r, class, scope) {
 			return
 		}
