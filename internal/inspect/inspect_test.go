@@ -57,6 +57,24 @@ func TestAttacksAreFound(t *testing.T) {
 		{"script tag", "<script>alert(1)</script>", ClassXSS},
 		{"shell command", "; cat /etc/passwd", ClassCmdi},
 		{"traversal", "../../etc/passwd", ClassPathTraversal},
+		// One example per technique added on top of libinjection's own
+		// contexts; none of them is taken from the corpus.
+		{"values list closed", "'),(SELECT pg_sleep(5))--", ClassSQLi},
+		{"parenthesis closed", "9) UNION SELECT email FROM users--", ClassSQLi},
+		{"unknown event handler", "<p onpointerrawupdate=go()>", ClassXSS},
+		{"handler after a quoted value", `<b title=">" onfoo=x>`, ClassXSS},
+		{"handler behind a dropped quote", `<i x='><u onbar=y//'>`, ClassXSS},
+		{"script URL with a tab", "java	script:go()", ClassXSS},
+		{"script URL by entities", "jav&#x09;ascript&colon;go()", ClassXSS},
+		{"data URL", "data:text/html;base64,PHNjcmlwdD4=", ClassXSS},
+		{"sink call in a script", `";prompt(document.domain)//`, ClassXSS},
+		{"JS-escaped markup", `\u003cimg src=x onerror=go()\u003e`, ClassXSS},
+		{"template arithmetic", "{{ 7*7 }}", ClassCmdi},
+		{"template dunder", "{{ ''.__class__ }}", ClassCmdi},
+		{"AND list", "x && id", ClassCmdi},
+		{"variable path", "cat $HOME/.ssh/id_rsa", ClassCmdi},
+		{"Windows subcommand", `reg query HKLM\Software /s`, ClassCmdi},
+		{"secret dotfile", ".htpasswd", ClassPathTraversal},
 	}
 	for _, c := range cases {
 		t.Run(c.name+" in a query value", func(t *testing.T) {
@@ -121,6 +139,13 @@ func TestBenignInputPasses(t *testing.T) {
 		"Buy 2, get 1 free!",
 		"https://shop.example.com/items?id=42&ref=home",
 		"C'est l'été à Paris",
+		"JavaScript: The Good Parts",
+		"Buy 3 (get 1 free) -- limited time",
+		"Hello {{ customer_name }}",
+		"<p>Soft cotton, <b>machine washable</b></p>",
+		"Price alert (email me)",
+		"Net user rating: 4.5",
+		"Fish &amp; Chips",
 	} {
 		t.Run(v, func(t *testing.T) {
 			t.Parallel()
