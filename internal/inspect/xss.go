@@ -223,8 +223,17 @@ func scriptCall(s string) bool {
 		}
 		switch strings.ToLower(s[n:i]) {
 		case "alert", "confirm", "prompt", "eval":
-			return true
+			if !pluralMarker(s[i:]) {
+				return true
+			}
 		}
 	}
 	return false
+}
+
+// pluralMarker reports English's optional plural, "(s)" or "(es)", at the
+// start of s: "set price alert(s)" and "writing prompt(s)" are prose, and
+// a call whose whole argument is that would do nothing an attacker wants.
+func pluralMarker(s string) bool {
+	return strings.HasPrefix(s, "(s)") || strings.HasPrefix(s, "(es)")
 }
