@@ -111,7 +111,11 @@ func isNotFound(err error) bool { return apperr.Is(err, apperr.NotFound) }
 
 // CheckPassword confirms the signed-in user's password, for operations
 // that must not rest on a token alone. A wrong password answers
-// ErrBadCredentials and counts as a failed sign-in.
+// ErrBadCredentials and counts as a failed sign-in of the account from the
+// caller's network, so the sign-in lockout covers it: a pair that is locked
+// is refused without the password being checked, as at sign-in. Reaching
+// the lock this way also revokes the session the guesses came through,
+// since whoever holds it does not know the password.
 func (s *Service) CheckPassword(ctx context.Context, m Meta, p *Principal, pw string) error {
 	var email string
 	err := s.db.Tx(ctx, DBPrincipal(p, m), func(q db.Querier) error {
@@ -121,13 +125,38 @@ func (s *Service) CheckPassword(ctx context.Context, m Meta, p *Principal, pw st
 	if err != nil {
 		return err
 	}
+	tag := s.accountTag(email)
+	failures, err := s.recentFailures(ctx, m, tag)
+	if err != nil {
+		return err
+	}
+	if failures >= maxFailures {
+		s.opt.Hasher.Decoy(pw)
+		return s.lockedOut(ctx, m, p, tag)
+	}
 	c, err := s.candidate(ctx, m, email)
 	if err != nil || c == nil {
 		s.opt.Hasher.Decoy(pw)
 		return ErrBadCredentials
 	}
 	if ok, _, err := s.opt.Hasher.Verify(c.hash, pw); err != nil || !ok {
-		return s.fail(ctx, m, s.accountTag(email))
+		if failures+1 >= maxFailures {
+			return s.lockedOut(ctx, m, p, tag)
+		}
+		return s.fail(ctx, m, tag)
 	}
 	return nil
+}
+
+// lockedOut records one more failure of a re-authentication that reached
+// the lockout and revokes the session it came through.
+func (s *Service) lockedOut(ctx context.Context, m Meta, p *Principal, tag string) error {
+	err := s.fail(ctx, m, tag)
+	if rerr := s.db.Tx(ctx, DBPrincipal(p, m), func(q db.Querier) error {
+		_, err := q.Exec(ctx, `select auth.revoke_session(null, 'password_guessing')`)
+		return err
+	}); rerr != nil {
+		return fmt.Errorf("revoke a guessing session: %w", rerr)
+	}
+	return err
 }

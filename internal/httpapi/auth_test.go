@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"sort"
 	"strings"
 	"testing"
@@ -248,6 +249,46 @@ func TestAccountExportAndErasure(t *testing.T) {
 		h.mustStatus(h.do("DELETE", "/v1/me", owner, map[string]string{"password": testPassword}),
 			409, "owner erase")
 	})
+}
+
+// TestPasswordGuessingThroughErasure holds re-authentication to the
+// sign-in lockout: a thief with an access token who guesses the password
+// at DELETE /v1/me is counted like a failed sign-in, the tenth guess
+// revokes the stolen session and locks the account for that network.
+func TestPasswordGuessingThroughErasure(t *testing.T) {
+	t.Parallel()
+	h := setup(t, 4)
+	stolen := h.user("guessed@example.test")
+
+	for i := 1; i < 10; i++ {
+		h.mustStatus(h.do("DELETE", "/v1/me", stolen,
+			map[string]string{"password": fmt.Sprintf("guess-number-%d", i)}), 401, "a wrong guess")
+	}
+	h.mustStatus(h.do("GET", "/v1/me", stolen, nil), 200, "nine guesses keep the session")
+	h.mustStatus(h.do("DELETE", "/v1/me", stolen,
+		map[string]string{"password": "guess-number-10"}), 401, "the tenth guess")
+	h.mustStatus(h.do("GET", "/v1/me", stolen, nil), 401, "the session after ten guesses")
+
+	// The guesses count as failed sign-ins of the account from this
+	// network: the pair is now locked for half an hour, right password
+	// or not.
+	h.mustStatus(h.do("POST", "/v1/auth/login", "", map[string]string{
+		"email": "guessed@example.test", "password": testPassword}), 401,
+		"sign-in from the guessing network")
+
+	var failures int
+	if err := h.adminQuery(`select count(*) from auth.users where email = 'guessed@example.test'`).Scan(&failures); err != nil || failures != 1 {
+		t.Fatalf("the account was erased or lost (%d, %v)", failures, err)
+	}
+	h.settle()
+	var events int
+	if err := h.adminQuery(`select coalesce(sum(count), 0) from security.security_events
+where kind = 'login_failed' and details ->> 'reauth' = 'erase_account'`).Scan(&events); err != nil {
+		t.Fatal(err)
+	}
+	if events != 10 {
+		t.Errorf("%d failed re-authentications recorded, want 10", events)
+	}
 }
 
 func TestLookAlikeSignupIsRefusedSilently(t *testing.T) {

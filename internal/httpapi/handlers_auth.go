@@ -170,6 +170,12 @@ func (s *Server) deleteMe(w http.ResponseWriter, r *http.Request) error {
 	}
 	p := principal(r)
 	if err := s.Auth.CheckPassword(r.Context(), meta(r), p, in.Password); err != nil {
+		if errors.Is(err, auth.ErrBadCredentials) {
+			s.Metrics.Auth("reauth", "bad_credentials")
+			// Counted with failed sign-ins, so the address rules apply.
+			s.event(r, "login_failed", "low",
+				map[string]string{"reauth": "erase_account"})
+		}
 		return err
 	}
 	return s.noContent(w, r, func(ctx context.Context, q db.Querier) error {

@@ -65,7 +65,10 @@ func routeClass(r *http.Request) ratelimit.Class {
 	case !strings.HasPrefix(p, "/v1/"):
 		return ""
 	case strings.HasPrefix(p, "/v1/auth/login"), strings.HasPrefix(p, "/v1/auth/signup"),
-		strings.HasPrefix(p, "/v1/auth/refresh"), strings.HasPrefix(p, "/v1/auth/mfa"):
+		strings.HasPrefix(p, "/v1/auth/refresh"), strings.HasPrefix(p, "/v1/auth/mfa"),
+		// Erasing the account checks the password again: a guess there is
+		// a sign-in attempt and gets the sign-in budget.
+		p == "/v1/me" && r.Method == http.MethodDelete:
 		return ratelimit.ClassAuth
 	case strings.HasPrefix(p, "/v1/pages/"), p == "/v1/market":
 		return ratelimit.ClassPublicRead
