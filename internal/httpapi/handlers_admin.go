@@ -3,6 +3,7 @@ package httpapi
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/netip"
 	"strconv"
@@ -183,6 +184,9 @@ func (s *Server) adminBlock(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	if err := blockable(p, clientIP(r)); err != nil {
+		return err
+	}
 	if len(in.Reason) < 3 || len(in.Reason) > 200 {
 		return invalidField("reason", "3 to 200 characters")
 	}
@@ -303,4 +307,38 @@ func (s *Server) adminMetrics(w http.ResponseWriter, r *http.Request) error {
 		err := q.QueryRow(ctx, `select security.get_security_metrics()`).Scan(&raw)
 		return raw, err
 	})
+}
+
+// Shortest prefixes an admin may block through the API: a /8 of IPv4 is
+// already sixteen million addresses, a /32 of IPv6 a whole provider.
+// Wider blocks are almost always a slip ("0.0.0.0/0") that would lock out
+// every user, the admin included; `rampart blocklist import` remains for
+// deliberate lists.
+const (
+	minBlockBits4 = 8
+	minBlockBits6 = 32
+)
+
+// blockable refuses a block that would cut off everyone or the admin
+// making it: a prefix wider than the limits above, or a network holding
+// the caller's own address (which only the CLI can then lift).
+func blockable(p netip.Prefix, caller string) error {
+	least := minBlockBits6
+	if p.Addr().Is4In6() {
+		// ::ffff:a.b.c.d/n is the IPv4 prefix a.b.c.d/(n-96).
+		if p.Bits() < 96 {
+			return invalidField("network", "an IPv4-mapped prefix must be /96 or longer")
+		}
+		p = netip.PrefixFrom(p.Addr().Unmap(), p.Bits()-96)
+	}
+	if p.Addr().Is4() {
+		least = minBlockBits4
+	}
+	if p.Bits() < least {
+		return invalidField("network", fmt.Sprintf("prefix must be /%d or longer", least))
+	}
+	if a, err := netip.ParseAddr(caller); err == nil && p.Contains(a.Unmap()) {
+		return invalidField("network", "holds your own address; you would lock yourself out")
+	}
+	return nil
 }
