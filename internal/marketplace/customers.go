@@ -454,8 +454,9 @@ select app.update_customer($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $1
 }
 
 // EraseCustomer forgets a customer (managers and owners): sealed values,
-// masks and blind indexes are destroyed, orders stay anonymous. The
-// refusal of a non-manager is audited and answers not_found.
+// masks and blind indexes are destroyed, orders stay anonymous. Every
+// refusal is audited; staff of the merchant get forbidden, anyone else
+// not_found.
 func EraseCustomer(ctx context.Context, q db.Querier, merchantID, id uuid.UUID) error {
 	var ok bool
 	err := q.QueryRow(ctx, `select app.erase_customer($1, $2)`, merchantID, id).
@@ -464,7 +465,8 @@ func EraseCustomer(ctx context.Context, q db.Querier, merchantID, id uuid.UUID) 
 		return err
 	}
 	if !ok {
-		return db.CommitAndFail(Missing("customer"))
+		return db.CommitAndFail(refuseWrite(ctx, q, merchantID, "manager",
+			Missing("customer")))
 	}
 	return nil
 }

@@ -164,8 +164,9 @@ returning`+itemColumns, merchantID, id, in.SKU, in.Title, in.Description,
 	return i, notFoundAs(err, "item")
 }
 
-// DeleteItem removes an item (managers and owners); its listing goes with
-// it and order lines keep their copy of title and price.
+// DeleteItem removes an item (managers and owners; staff get forbidden);
+// its listing goes with it and order lines keep their copy of title and
+// price.
 func DeleteItem(ctx context.Context, q db.Querier, merchantID, id uuid.UUID) error {
 	tag, err := q.Exec(ctx, `
 delete from app.merchant_items where merchant_id = $1 and id = $2`,
@@ -174,7 +175,7 @@ delete from app.merchant_items where merchant_id = $1 and id = $2`,
 		return err
 	}
 	if tag.RowsAffected() == 0 {
-		return Missing("item")
+		return refuseWrite(ctx, q, merchantID, "manager", Missing("item"))
 	}
 	return nil
 }

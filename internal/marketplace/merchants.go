@@ -106,7 +106,7 @@ update app.merchants set name = $2, updated_at = now() where id = $1`,
 		return Merchant{}, err
 	}
 	if tag.RowsAffected() == 0 {
-		return Merchant{}, Missing("merchant")
+		return Merchant{}, refuseWrite(ctx, q, id, "manager", Missing("merchant"))
 	}
 	return GetMerchant(ctx, q, id)
 }
@@ -144,13 +144,15 @@ limit 500`, merchantID)
 	})
 }
 
-// AddMember adds an existing user as manager or staff (owners only). An
-// unknown email and a caller who is not an owner both answer not_found.
+// AddMember adds an existing user as manager or staff (owners only, at
+// aal2). A caller who is not a member answers not_found, a member who is
+// not an owner forbidden, both before the email is looked at; for an owner,
+// an unknown email answers not_found.
 func AddMember(ctx context.Context, q db.Querier, merchantID uuid.UUID, email string, role string) (Member, error) {
 	if role != "manager" && role != "staff" {
 		return Member{}, invalid("role", "must be manager or staff")
 	}
-	if err := requireRecentAAL2(ctx, q); err != nil {
+	if err := requireOwnerAAL2(ctx, q, merchantID); err != nil {
 		return Member{}, err
 	}
 	var uid *uuid.UUID
@@ -169,9 +171,10 @@ where merchant_id = $1 and user_id = $2`, merchantID, *uid).
 	return m, err
 }
 
-// RemoveMember removes a manager or staff member (owners only).
+// RemoveMember removes a manager or staff member (owners only, at aal2),
+// answering like AddMember to callers who are not owners.
 func RemoveMember(ctx context.Context, q db.Querier, merchantID, userID uuid.UUID) error {
-	if err := requireRecentAAL2(ctx, q); err != nil {
+	if err := requireOwnerAAL2(ctx, q, merchantID); err != nil {
 		return err
 	}
 	tag, err := q.Exec(ctx, `
@@ -201,9 +204,62 @@ select $1 = any ((select app.my_merchant_ids('staff'))::uuid[])`, id).Scan(&ok)
 	return nil
 }
 
+// requireOwnerAAL2 lets an owner of the merchant whose session verified a
+// second factor in the last 15 minutes go on: changing who belongs to a
+// merchant is a sensitive operation. Anyone else is told why not, in this
+// order: not a member (not_found, as for another tenant's merchant), a
+// member below owner (forbidden: they can see the merchant, so hiding it
+// would only mislead), an owner without a recent second factor
+// (mfa_required). One round trip.
+func requireOwnerAAL2(ctx context.Context, q db.Querier, merchantID uuid.UUID) error {
+	var member, owner, aal2 bool
+	if err := q.QueryRow(ctx, `
+select $1 = any ((select app.my_merchant_ids('staff'))::uuid[]),
+       $1 = any ((select app.my_merchant_ids('owner'))::uuid[]),
+       auth.recent_aal2()`, merchantID).Scan(&member, &owner, &aal2); err != nil {
+		return err
+	}
+	switch {
+	case !member:
+		return Missing("merchant")
+	case !owner:
+		return roleForbidden("owner")
+	case !aal2:
+		return apperr.New(apperr.MFARequired,
+			"a second factor verified in the last 15 minutes is required")
+	}
+	return nil
+}
+
+// refuseWrite explains a write that needs minRole ("manager" or "owner") on
+// a merchant and changed no row, which is all row-level security lets the
+// write see: forbidden when the caller is a member of the merchant below
+// that role (a member can read the merchant, so a 404 would only mislead),
+// notFound otherwise (not a member, which must look like a merchant that
+// does not exist, or no such row). It costs a query only on the refusal.
+func refuseWrite(ctx context.Context, q db.Querier, merchantID uuid.UUID, minRole string, notFound error) error {
+	var member, enough bool
+	if err := q.QueryRow(ctx, `
+select $1 = any ((select app.my_merchant_ids('staff'))::uuid[]),
+       $1 = any ((select app.my_merchant_ids($2))::uuid[])`,
+		merchantID, minRole).Scan(&member, &enough); err != nil {
+		return err
+	}
+	if member && !enough {
+		return roleForbidden(minRole)
+	}
+	return notFound
+}
+
+func roleForbidden(minRole string) error {
+	if minRole == "owner" {
+		return apperr.New(apperr.Forbidden, "only the merchant's owners may do this")
+	}
+	return apperr.New(apperr.Forbidden, "only the merchant's owners and managers may do this")
+}
+
 // requireRecentAAL2 answers mfa_required unless the caller's session
-// verified a second factor in the last 15 minutes. Changing who belongs to
-// a merchant is a sensitive operation.
+// verified a second factor in the last 15 minutes.
 func requireRecentAAL2(ctx context.Context, q db.Querier) error {
 	var ok bool
 	if err := q.QueryRow(ctx, `select auth.recent_aal2()`).Scan(&ok); err != nil {

@@ -64,7 +64,9 @@ where merchant_id = $1`, merchantID).Scan(&p.MerchantID, &p.Slug, &p.Title,
 	return p, notFoundAs(err, "page")
 }
 
-// UpdatePage changes a merchant's page (any member).
+// UpdatePage changes a merchant's page (owners and managers: the page is
+// public and its contact fields are what shoppers trust; migration 16).
+// Staff get forbidden.
 func UpdatePage(ctx context.Context, q db.Querier, merchantID uuid.UUID, in PageInput) (MerchantPage, error) {
 	if err := validatePage(in); err != nil {
 		return MerchantPage{}, err
@@ -91,7 +93,7 @@ where merchant_id = $1`, merchantID, in.Title, in.Description, setEmail,
 		return MerchantPage{}, err
 	}
 	if tag.RowsAffected() == 0 {
-		return MerchantPage{}, Missing("page")
+		return MerchantPage{}, refuseWrite(ctx, q, merchantID, "manager", Missing("page"))
 	}
 	return GetPage(ctx, q, merchantID)
 }
