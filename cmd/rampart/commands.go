@@ -11,11 +11,13 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 
 	"github.com/rampart-dev/rampart/internal/auth"
 	"github.com/rampart-dev/rampart/internal/config"
+	"github.com/rampart-dev/rampart/internal/confusable"
 	"github.com/rampart-dev/rampart/internal/db"
 	"github.com/rampart-dev/rampart/internal/password"
 	"github.com/rampart-dev/rampart/internal/seed"
@@ -39,6 +41,9 @@ func migrateCmd(args []string) error {
 	case "up":
 		if err := m.Up(); err != nil {
 			return fmt.Errorf("migrate up: %w", err)
+		}
+		if err := refreshSkeletons(url); err != nil {
+			return err
 		}
 	case "down":
 		n, err := intArg(args, "down")
@@ -66,6 +71,28 @@ func migrateCmd(args []string) error {
 	}
 	fmt.Printf("schema version %d (dirty: %v; this build expects %d)\n", v,
 		dirty, db.ExpectedVersion())
+	return nil
+}
+
+// refreshSkeletons brings stored email skeletons to the current
+// look-alike algorithm after the schema is up to date.
+func refreshSkeletons(url string) error {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	conn, err := pgx.Connect(ctx, url)
+	if err != nil {
+		return fmt.Errorf("connect to refresh email skeletons: %w", err)
+	}
+	defer conn.Close(context.Background())
+	changed, clashes, err := auth.RefreshSkeletons(ctx, conn)
+	if err != nil {
+		return err
+	}
+	if changed > 0 || clashes > 0 {
+		fmt.Printf("email skeletons (look-alike check, version %d): %d updated, "+
+			"%d accounts share a skeleton with an older one\n",
+			confusable.Version, changed, clashes)
+	}
 	return nil
 }
 

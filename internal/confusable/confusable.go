@@ -1,58 +1,68 @@
 // Package confusable reduces an email address to a skeleton under which
 // addresses a person would read as the same collide: "pаypal" with a
 // Cyrillic "а" and "paypal", "ｐaypal" and "paypal", "rnicrosoft" and
-// "microsoft". Sign-up refuses an address whose skeleton is taken, so an
-// attacker cannot register a look-alike of an existing account.
+// "microsoft", "acme‐coffee" with a Unicode hyphen and "acme-coffee".
+// Sign-up refuses an address whose skeleton is taken, so an attacker
+// cannot register a look-alike of an existing account.
 //
-// The table covers the Latin look-alikes of the Cyrillic and Greek letters
-// most used in spoofing, and a few multi-letter tricks, after Unicode
-// compatibility folding; it is a deliberate subset of Unicode's
-// confusables data, chosen for email addresses.
+// The letters come from Unicode's confusables data (UTS #39, through
+// github.com/mtibben/confusables) after compatibility and case folding;
+// on top of it, separators that readers skip ('.', '_' and every dash)
+// are dropped and a few Latin letters with strokes, which UTS #39 keeps
+// apart, are folded to their base letter.
 package confusable
 
 import (
 	"strings"
 	"unicode"
 
+	"github.com/mtibben/confusables"
 	"golang.org/x/text/cases"
 	"golang.org/x/text/unicode/norm"
 )
 
-var single = map[rune]rune{
-	// Cyrillic
-	'а': 'a', 'в': 'b', 'е': 'e', 'ё': 'e', 'к': 'k', 'м': 'm', 'н': 'h',
-	'о': 'o', 'р': 'p', 'с': 'c', 'т': 't', 'у': 'y', 'х': 'x', 'і': 'i',
-	'ї': 'i', 'ј': 'j', 'ѕ': 's', 'ԁ': 'd', 'ɡ': 'g', 'һ': 'h', 'ԛ': 'q',
-	'ԝ': 'w', 'ү': 'y', 'ӏ': 'l',
-	// Greek
-	'α': 'a', 'β': 'b', 'ε': 'e', 'η': 'n', 'ι': 'i', 'κ': 'k', 'ν': 'v',
-	'ο': 'o', 'ρ': 'p', 'τ': 't', 'υ': 'u', 'χ': 'x', 'ω': 'w',
-	// Latin look-alikes and digits
-	'ı': 'i', 'ł': 'l', 'ø': 'o', 'đ': 'd', 'ħ': 'h', '0': 'o', '1': 'l',
-	'|': 'l', 'ⅼ': 'l',
+// Version names the skeleton algorithm. Stored skeletons computed by an
+// earlier version are recomputed (auth.RefreshSkeletons) so that new
+// sign-ups are compared like with like.
+const Version = 2
+
+// strokes folds Latin letters that UTS #39 treats as distinct but that
+// read as their base letter in an address.
+var strokes = map[rune]rune{
+	'ı': 'i', 'ł': 'l', 'ø': 'o', 'đ': 'd', 'ħ': 'h', 'ŧ': 't', 'ƀ': 'b',
 }
 
-var multi = strings.NewReplacer("rn", "m", "i", "l")
+// multi makes pairs that read alike collide whichever way UTS #39 maps
+// them: "rn" and "m", "i" and "l", "0" and "o".
+var multi = strings.NewReplacer("rn", "m", "i", "l", "0", "o")
 
 var fold = cases.Fold()
 
-// Skeleton returns the skeleton of s: compatibility-folded, case-folded,
-// stripped of combining marks and separators that change nothing to the
-// eye, with look-alike letters mapped to one Latin letter.
+// Skeleton returns the skeleton of s: compatibility- and case-folded,
+// stripped of combining marks and invisible format characters, mapped
+// through Unicode's confusables, folded again (the mapping may yield
+// capitals), stripped of separators, with look-alike letters and pairs
+// made equal.
 func Skeleton(s string) string {
 	s = fold.String(norm.NFKD.String(s))
-	var b strings.Builder
-	for _, r := range s {
+	s = strings.Map(func(r rune) rune {
+		if unicode.Is(unicode.Mn, r) || unicode.Is(unicode.Cf, r) {
+			return -1
+		}
+		return r
+	}, s)
+	s = fold.String(confusables.Skeleton(s))
+	s = strings.Map(func(r rune) rune {
 		switch {
-		case unicode.Is(unicode.Mn, r), unicode.Is(unicode.Cf, r):
-			continue
-		case r == '.' || r == '-' || r == '_':
-			continue
+		case r == '.' || r == '_' || r == '-' || r == '\u2212',
+			unicode.Is(unicode.Pd, r),
+			unicode.Is(unicode.Mn, r), unicode.Is(unicode.Cf, r):
+			return -1
 		}
-		if m, ok := single[r]; ok {
-			r = m
+		if m, ok := strokes[r]; ok {
+			return m
 		}
-		b.WriteRune(r)
-	}
-	return multi.Replace(b.String())
+		return r
+	}, s)
+	return multi.Replace(s)
 }
