@@ -13,14 +13,14 @@ func TestSkeleton(t *testing.T) {
 		{"jose@example.test", "josé@example.test"},
 		{"john.smith@example.test", "johnsmith@example.test"},
 		{"admin@example.test", "ADMIN@example.test"},
-		{"bob@example.test", "b\u200bob@example.test"}, // zero-width space
+		{"bob@example.test", "b\u200bob@example.test"},                            // zero-width space
 		{"owner@acme-coffee.example.test", "owner@acme\u2010coffee.example.test"}, // hyphen
 		{"owner@acme-coffee.example.test", "owner@acme\u2013coffee.example.test"}, // en dash
 		{"owner@acme-coffee.example.test", "owner@acme\u2212coffee.example.test"}, // minus sign
 		{"owner@acme-coffee.example.test", "owner@\u0251cme-coffee.example.test"}, // Latin alpha
 		{"owner@acme-coffee.example.test", "owner@acme-c0ffee.example.test"},
 		{"sales@example.test", "\u0455ales@example.test"}, // Cyrillic dze
-		{"nick@example.test", "n\u0131ck@example.test"}, // dotless i
+		{"nick@example.test", "n\u0131ck@example.test"},   // dotless i
 	}
 	for _, p := range same {
 		if Skeleton(p[0]) != Skeleton(p[1]) {
