@@ -62,7 +62,8 @@ func (s *Server) classLimit(next http.Handler) http.Handler {
 func routeClass(r *http.Request) ratelimit.Class {
 	p := r.URL.Path
 	switch {
-	case !strings.HasPrefix(p, "/v1/"):
+	case !strings.HasPrefix(p, "/v1/"), r.Method == http.MethodOptions:
+		// OPTIONS only lists methods (answerOptions): no class budget.
 		return ""
 	case strings.HasPrefix(p, "/v1/auth/login"), strings.HasPrefix(p, "/v1/auth/signup"),
 		strings.HasPrefix(p, "/v1/auth/refresh"), strings.HasPrefix(p, "/v1/auth/mfa"),

@@ -249,9 +249,18 @@ func (s *Server) routeOf(r *http.Request) string {
 	if p := routePattern(r); p != "unmatched" {
 		return p
 	}
-	rc := chi.NewRouteContext()
-	if s.router.Match(rc, r.Method, r.URL.Path) {
-		return foldPattern(rc.RoutePattern())
+	methods := []string{r.Method}
+	switch r.Method {
+	case http.MethodHead:
+		methods = []string{http.MethodGet}
+	case http.MethodOptions:
+		methods = servedMethods[:]
+	}
+	for _, m := range methods {
+		rc := chi.NewRouteContext()
+		if s.router.Match(rc, m, r.URL.Path) {
+			return foldPattern(rc.RoutePattern())
+		}
 	}
 	return "unmatched"
 }

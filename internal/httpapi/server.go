@@ -76,6 +76,7 @@ type Server struct {
 	Deps
 	log      *zap.Logger
 	router   chi.Router
+	served   routeSet
 	draining atomic.Bool
 }
 
@@ -92,6 +93,7 @@ func New(d Deps) *Server {
 	}
 	s := &Server{Deps: d, log: d.Log}
 	s.router = s.routes()
+	s.served = walkRoutes(s.router)
 	return s
 }
 
@@ -170,15 +172,16 @@ func (s *Server) routes() chi.Router {
 			MaxAge:           600,
 		}))
 	}
+	// OPTIONS is answered after inspection and before authentication and
+	// the class limits; HEAD is routed as GET (the server drops the body)
+	// and held to the contract as GET.
 	r.Use(s.requestID, s.recoverer, s.accessLog, securityHeaders,
-		s.clientIP, s.blocklist, s.ipLimit, s.inspectRequest, s.authenticate,
-		s.classLimit, s.validateRequest)
+		s.clientIP, s.blocklist, s.ipLimit, s.inspectRequest, s.answerOptions,
+		s.authenticate, s.classLimit, s.validateRequest, s.headAsGet)
 	r.NotFound(s.wrap(func(http.ResponseWriter, *http.Request) error {
 		return apperr.New(apperr.NotFound, "no such endpoint")
 	}))
-	r.MethodNotAllowed(s.wrap(func(http.ResponseWriter, *http.Request) error {
-		return apperr.New(apperr.MethodNotAllowed, "method not allowed here")
-	}))
+	r.MethodNotAllowed(s.wrap(s.methodNotAllowed))
 
 	r.Get("/healthz", s.healthz)
 	r.Get("/readyz", s.wrap(s.readyz))

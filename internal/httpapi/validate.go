@@ -39,7 +39,13 @@ func (s *Server) validateRequest(next http.Handler) http.Handler {
 			body = b
 			r.Body = io.NopCloser(bytes.NewReader(b))
 		}
-		if err := s.Contract.ValidateRequest(r, body); err != nil {
+		vr := r
+		if r.Method == http.MethodHead {
+			// HEAD is GET without the body: it takes GET's parameters.
+			vr = r.Clone(r.Context())
+			vr.Method = http.MethodGet
+		}
+		if err := s.Contract.ValidateRequest(vr, body); err != nil {
 			var v *contract.Violation
 			if errors.As(err, &v) {
 				s.writeError(w, r, apperr.InvalidFields(apperr.FieldError{
