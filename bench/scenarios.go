@@ -9,6 +9,7 @@ import (
 	mrand "math/rand/v2"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/google/uuid"
@@ -323,8 +324,11 @@ func orderScript(s *seller) string {
 	insert := fmt.Sprintf(`\startpipeline
 insert into app.orders (id, merchant_id, customer_id, external_ref, currency,
                         shipping_address_sealed, shipping_address_mask)
-values (%[1]s, '%[2]s', (%[3]s)[:k], null, coalesce(null, 'BRL'), %[4]s,
-        '%[5]s');
+values (%[1]s, '%[2]s', (%[3]s)[:k], null,
+        coalesce(null, (select i.currency from app.merchant_items i
+                        where i.merchant_id = '%[2]s' and i.id = (%[6]s)[:j]),
+                 'BRL'),
+        %[4]s, '%[5]s');
 insert into app.order_lines (order_id, merchant_id, line_no, item_id, title,
   quantity, unit_price_cents, freight_cents, line_total_cents)
 select %[1]s, '%[2]s', l.n, l.item_id, coalesce(i.title, ''), l.qty,
@@ -336,10 +340,11 @@ left join app.merchant_items i
 insert into app.order_payments (order_id, merchant_id, seq, method,
   provider_token, brand, last4, installments, amount_cents)
 values (%[1]s, '%[2]s', 1, 'credit_card', 'tok_bench', 'visa', '4242',
-        coalesce(1, 1), 10000);
+        coalesce(1, 1), (%[7]s)[:j] * :q + 1500);
 \endpipeline
 `, oid, s.MerchantID, uuidArray(s.Customers), sealedAddress,
-		strings.ReplaceAll(mask, "'", "''"), uuidArray(itemIDs(s.Items)))
+		strings.ReplaceAll(mask, "'", "''"), uuidArray(itemIDs(s.Items)),
+		priceArray(s.Items))
 	read := fmt.Sprintf(`\startpipeline
 select %[3]s
 from app.orders where merchant_id = '%[2]s' and id = %[1]s;
@@ -353,6 +358,18 @@ order by seq;
 \endpipeline
 `, oid, s.MerchantID, orderColumns)
 	return vars + begin(claims(s)) + insert + read + commit
+}
+
+// priceArray is the items' prices as a SQL array, in the order of
+// itemIDs: the script pays what the load pays, the order's total (one
+// line's price times quantity, plus its freight), so the database's
+// payments check passes as it does for the server.
+func priceArray(items []item) string {
+	parts := make([]string, len(items))
+	for i, it := range items {
+		parts[i] = strconv.FormatInt(it.Price, 10)
+	}
+	return "array[" + strings.Join(parts, ",") + "]::bigint[]"
 }
 
 func itemIDs(items []item) []uuid.UUID {

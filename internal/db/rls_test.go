@@ -57,8 +57,8 @@ func setup(t *testing.T, maxConns int32) *fixture {
 
 	f.itemA = f.id(t, `
 insert into app.merchant_items (merchant_id, sku, title, price_cents,
-                                created_by)
-values ($1, 'sku-a', 'MARKER-A', 1000, $2)
+                                stock, created_by)
+values ($1, 'sku-a', 'MARKER-A', 1000, 10, $2)
 returning id::text`, f.merchantA, f.userA)
 	f.customerA = f.newCustomer(t, f.merchantA, "MARKER-A")
 	f.customerB = f.newCustomer(t, f.merchantB, "MARKER-B")

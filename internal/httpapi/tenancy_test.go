@@ -59,7 +59,7 @@ func plant(t *testing.T) *tenants {
 	w.ids["item"] = item["id"].(string)
 	pub := h.created("POST", base+"/items", w.ownerA, map[string]any{
 		"sku": "pub-1", "title": "Public item", "price_cents": 2500,
-		"published": true})
+		"stock": 1000, "published": true})
 	w.ids["pub"] = pub["id"].(string)
 	pub2 := h.created("POST", base+"/items", w.ownerA, map[string]any{
 		"sku": "pub-2", "title": "Public item two", "price_cents": 500,

@@ -3,12 +3,17 @@ package marketplace
 import (
 	"context"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"regexp"
+	"strconv"
 	"time"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 
+	"github.com/rampart-dev/rampart/internal/apperr"
 	"github.com/rampart-dev/rampart/internal/db"
 )
 
@@ -67,12 +72,22 @@ type Payment struct {
 
 // OrderInput is the body of an order creation.
 type OrderInput struct {
-	CustomerID      *uuid.UUID     `json:"customer_id"`
-	ExternalRef     *string        `json:"external_ref"`
+	CustomerID  *uuid.UUID `json:"customer_id"`
+	ExternalRef *string    `json:"external_ref"`
+	// Currency is optional: the order's currency is its items'. When
+	// given, it must be theirs.
 	Currency        *string        `json:"currency"`
 	ShippingAddress *Address       `json:"shipping_address"`
 	Lines           []LineInput    `json:"lines"`
 	Payments        []PaymentInput `json:"payments"`
+
+	// HistoricalImport records the payments as given even when they add up
+	// to more than the total the lines make. Only the dataset importer
+	// (internal/seed) sets it: the dataset's payments are history, while
+	// its line prices are rebuilt from one price per item, and installment
+	// interest makes payments exceed totals too. It is never read from a
+	// request body. Stock and currency are checked all the same.
+	HistoricalImport bool `json:"-"`
 }
 
 // LineInput names an item and a quantity; the price comes from the item.
@@ -167,6 +182,13 @@ func (p PaymentInput) validate() error {
 // lines priced from the merchant's own items. The customer and every item
 // must belong to the merchant: composite foreign keys refuse anything else,
 // and the answer is the same not_found as for a missing one.
+//
+// The order reserves its items' stock, takes its items' currency and may
+// not be paid more than its total. The database enforces all three
+// (migration 000015) while the order is inserted, in the same batch, so
+// they hold for every writer and cost no extra round trip; orderError
+// turns its refusals into answers. Not enough stock is a conflict: nothing
+// of the order is written, and the caller's transaction must roll back.
 func (v *Vault) CreateOrder(ctx context.Context, q db.Querier, merchantID uuid.UUID, in OrderInput) (Order, error) {
 	if err := in.validate(); err != nil {
 		return Order{}, err
@@ -184,11 +206,19 @@ func (v *Vault) CreateOrder(ctx context.Context, q db.Querier, merchantID uuid.U
 	}
 
 	b := &pgx.Batch{}
+	if in.HistoricalImport {
+		b.Queue(`select set_config('rampart.historical_import', 'on', true)`)
+	}
+	// Without a currency in the request, the order takes the first line's
+	// item's; the lines trigger holds every line to it.
 	b.Queue(`
 insert into app.orders (id, merchant_id, customer_id, external_ref, currency,
                         shipping_address_sealed, shipping_address_mask)
-values ($1, $2, $3, $4, coalesce($5, 'BRL'), $6, $7)`, id, merchantID,
-		in.CustomerID, in.ExternalRef, in.Currency, addr.sealed, addr.mask)
+values ($1, $2, $3, $4,
+        coalesce($5, (select i.currency from app.merchant_items i
+                      where i.merchant_id = $2 and i.id = $8), 'BRL'),
+        $6, $7)`, id, merchantID, in.CustomerID, in.ExternalRef, in.Currency,
+		addr.sealed, addr.mask, in.Lines[0].ItemID)
 	queueLines(b, id, merchantID, in.Lines)
 	for i, p := range in.Payments {
 		b.Queue(`
@@ -198,10 +228,46 @@ values ($1, $2, $3, $4, $5, $6, $7, coalesce($8, 1), $9)`, id, merchantID,
 			i+1, p.Method, p.ProviderToken, p.Brand, p.Last4, p.Installments,
 			p.AmountCents)
 	}
+	if in.HistoricalImport {
+		b.Queue(`select set_config('rampart.historical_import', '', true)`)
+	}
 	if err := execBatch(ctx, q, b); err != nil {
-		return Order{}, notFoundAs(err, "customer or item")
+		// Lines are numbered from 1 in the order, from 0 in the request.
+		return Order{}, notFoundAs(orderError(err, func(lineNo int) string {
+			return fmt.Sprintf("line %d: not enough stock", lineNo-1)
+		}), "customer or item")
 	}
 	return GetOrder(ctx, q, merchantID, id)
+}
+
+// orderError turns the database's refusals of an order (migration 000015)
+// into answers and returns any other error as it is. The error's detail
+// is the 1-based line_no of the line at fault; noStock words the conflict
+// for it. Messages name lines, never values.
+func orderError(err error, noStock func(lineNo int) string) error {
+	var pe *pgconn.PgError
+	if !errors.As(err, &pe) {
+		return err
+	}
+	lineNo, _ := strconv.Atoi(pe.Detail)
+	field := func(name, reason string) error {
+		return &apperr.Error{Code: apperr.Invalid,
+			Message: "request has invalid fields", Cause: err,
+			Fields: []apperr.FieldError{{Field: name, Reason: reason}}}
+	}
+	switch pe.Code {
+	case "RA002":
+		return apperr.Wrap(apperr.Conflict, noStock(lineNo), err)
+	case "RA003":
+		return field("lines", fmt.Sprintf("line %d: item is in another "+
+			"currency than the other lines; an order has one currency",
+			lineNo-1))
+	case "RA004":
+		return field("currency", "must be the currency of the items")
+	case "RA005":
+		return field("payments", "add up to more than the order total")
+	}
+	return err
 }
 
 // queueLines inserts all lines in one statement, so the totals trigger runs
@@ -327,7 +393,10 @@ limit $5`, merchantID, status, p.AfterTime, p.AfterID, p.Limit)
 	return collect(rows, scanOrder)
 }
 
-// SetOrderStatus changes an order's status (members).
+// SetOrderStatus changes an order's status (members). Canceling an order
+// gives its items' stock back, once; moving a canceled order to any other
+// status takes the stock again, and answers 409 when it is no longer there
+// (both in the database, migration 000015).
 func SetOrderStatus(ctx context.Context, q db.Querier, merchantID, id uuid.UUID, in OrderStatusInput) (Order, error) {
 	if in.Status == nil || !OrderStatuses[*in.Status] {
 		return Order{}, invalid("status", "is not a known order status")
@@ -336,7 +405,10 @@ func SetOrderStatus(ctx context.Context, q db.Querier, merchantID, id uuid.UUID,
 update app.orders set status = $3, updated_at = now()
 where merchant_id = $1 and id = $2`, merchantID, id, *in.Status)
 	if err != nil {
-		return Order{}, err
+		return Order{}, orderError(err, func(lineNo int) string {
+			return fmt.Sprintf("line_no %d: not enough stock to reopen "+
+				"the order", lineNo)
+		})
 	}
 	if tag.RowsAffected() == 0 {
 		return Order{}, Missing("order")

@@ -22,6 +22,10 @@ type sellerPlan struct {
 type productPlan struct {
 	sku, title, category, description string
 	price                             int64 // cents
+	// stock is every unit of the product the seller's orders take: each
+	// order reserves its units as it is created, so the item starts with
+	// exactly what its history sells (canceled orders give theirs back).
+	stock int32
 }
 
 // orderPart is the part of an Olist order that one seller fulfilled.
@@ -57,7 +61,23 @@ func planSellers(ds *dataset, maxSellers int) []*sellerPlan {
 	}
 	planProducts(ds, byID)
 	planOrders(ds, byID)
+	for _, sp := range plans {
+		sp.planStock()
+	}
 	return plans
+}
+
+// planStock gives each product the units the seller's order parts take.
+func (sp *sellerPlan) planStock() {
+	units := map[string]int32{}
+	for _, part := range sp.parts {
+		for _, ln := range part.lines {
+			units[ln.sku] += ln.quantity
+		}
+	}
+	for i := range sp.products {
+		sp.products[i].stock = units[sp.products[i].sku]
+	}
 }
 
 // planProducts gives each seller one item per product it sold, priced at

@@ -437,6 +437,47 @@ func TestMarketplace(t *testing.T) {
 		}
 	})
 
+	t.Run("payments are kept as the dataset paid them", func(t *testing.T) {
+		// Orders reserve stock and refuse payments above their total; the
+		// import is let through with the dataset's own payments, which
+		// often exceed the total rebuilt from one price per item.
+		paid := map[string]int64{}
+		rows, err := conn.Query(ctx, `select o.external_ref,
+  coalesce(sum(p.amount_cents), 0)::bigint
+from app.orders o left join app.order_payments p on p.order_id = o.id
+group by o.external_ref`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for rows.Next() {
+			var ref string
+			var sum int64
+			if err := rows.Scan(&ref, &sum); err != nil {
+				t.Fatal(err)
+			}
+			paid[ref] = sum
+		}
+		if err := rows.Err(); err != nil {
+			t.Fatal(err)
+		}
+		over := count(t, conn, `select count(*) from app.orders o
+where o.total_cents < (select sum(p.amount_cents) from app.order_payments p
+                       where p.order_id = o.id)`)
+		t.Logf("%d imported orders were paid more than their rebuilt total", over)
+		for _, sp := range plans {
+			for _, part := range sp.parts {
+				var want int64
+				for _, p := range part.payments {
+					want += p.AmountCents
+				}
+				if paid[part.orderID] != want {
+					t.Fatalf("order %s: paid %d, dataset %d", part.orderID,
+						paid[part.orderID], want)
+				}
+			}
+		}
+	})
+
 	t.Run("statuses follow the dataset", func(t *testing.T) {
 		for _, sp := range plans {
 			for _, part := range sp.parts {

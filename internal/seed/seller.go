@@ -125,7 +125,7 @@ func createItems(ctx context.Context, q db.Querier, sp *sellerPlan, ms *merchant
 		item, err := marketplace.CreateItem(ctx, q, ms.id, marketplace.ItemInput{
 			SKU: &pp.sku, Title: &pp.title, Description: &pp.description,
 			Category: &pp.category, PriceCents: &pp.price,
-			Published: ptr(true),
+			Stock: &pp.stock, Published: ptr(true),
 		})
 		if err != nil {
 			return fmt.Errorf("create item %s: %w", pp.sku, err)
@@ -196,6 +196,10 @@ func (l *loader) order(ctx context.Context, q db.Querier, ms *merchantState, fre
 		ExternalRef:     &part.orderID,
 		ShippingAddress: syntheticAddress(part.customer),
 		Payments:        part.payments,
+		// The dataset's payments are kept as they were paid, even where
+		// they exceed the total rebuilt from one price per item (about
+		// one order in nine: prices changed, installments bore interest).
+		HistoricalImport: true,
 	}
 	for _, ln := range part.lines {
 		id, ok := ms.items[ln.sku]
