@@ -3,6 +3,7 @@ package httpapi_test
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"strings"
 	"sync"
 	"testing"
@@ -224,6 +225,46 @@ where kind = 'mfa_challenge_locked'`).Scan(&n); err != nil {
 		h.mustStatus(verify(h, fresh, map[string]string{"code": right}), 200,
 			"verify in a new session")
 	})
+}
+
+// TestTOTPGuessesAcrossSessions: wrong codes add up per account, so
+// signing in again does not buy five more guesses for ever. After four
+// sessions' worth (20 wrong codes) in an hour, a new session's challenge
+// is dead from the start, even for the right code, and the account is
+// flagged.
+func TestTOTPGuessesAcrossSessions(t *testing.T) {
+	t.Parallel()
+	h := setup(t, 4)
+	e := enrolVerified(h, "many-tries@example.test")
+	right := nextCode(t, e.secret)
+
+	for s := 1; s <= 4; s++ {
+		tok := h.login(e.email)
+		for i := 1; i <= 5; i++ {
+			want := 401
+			if i == 5 {
+				want = 403
+			}
+			h.mustStatus(verify(h, tok, map[string]string{"code": wrong(right)}), want,
+				fmt.Sprintf("session %d, wrong code %d", s, i))
+		}
+	}
+	fresh := h.login(e.email)
+	h.mustStatus(verify(h, fresh, map[string]string{"code": right}), 403,
+		"the right code after 20 wrong ones across sessions")
+	if aal, _ := sessionAAL(h, fresh); aal != "aal1" {
+		t.Fatalf("session at %s", aal)
+	}
+	var n int
+	if err := h.adminQuery(`select count(*) from security.security_events
+where kind = 'mfa_guessing'`).Scan(&n); err != nil || n == 0 {
+		t.Fatalf("no mfa_guessing event (%d, %v)", n, err)
+	}
+	var status string
+	if err := h.adminQuery(`select status from auth.users where email = $1`,
+		e.email).Scan(&status); err != nil || status != "active" {
+		t.Fatalf("account %q (%v), want active", status, err)
+	}
 }
 
 // TestTOTPGuessesInParallel: a burst of wrong codes from one session is
