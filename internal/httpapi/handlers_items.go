@@ -70,6 +70,9 @@ func (s *Server) browseMarket(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	if err := s.publicListLimit(w, r, scope, p); err != nil {
+		return err
+	}
 	return txPage(s, w, r, scope, p, listingKey, func(ctx context.Context, q db.Querier) ([]m.Listing, error) {
 		return m.BrowseMarket(ctx, q, f, p)
 	})

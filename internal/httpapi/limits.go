@@ -171,3 +171,41 @@ func (s *Server) aiBudget(w http.ResponseWriter, r *http.Request, q db.Querier, 
 	ratelimit.SetHeaders(w.Header(), name, d)
 	return s.limited(r, ratelimit.ClassAI, d)
 }
+
+// publicListLimit spends the budgets that keep a public list from being
+// copied out wholesale, per client address, before the list is read:
+//
+//   - ClassPublicRecords, the page size asked for (not the rows that come
+//     back, which are known only after the read): an address can take a
+//     few thousand records in ten minutes, however it pages;
+//   - ClassPublicCrawl, one unit for each page reached through a cursor.
+//     Following cursor after cursor is what a crawler does; running out
+//     of that budget is recorded as scraping_suspected, and the address
+//     gets 429 until the budget refills.
+//
+// The route class budget (ClassPublicRead) was spent already.
+func (s *Server) publicListLimit(w http.ResponseWriter, r *http.Request, list string, p marketplace.Page) error {
+	if s.Limits == nil {
+		return nil
+	}
+	scope := ratelimit.IPKey(clientIP(r))
+	if p.AfterTime != nil {
+		d, err := s.Limits.Check(r.Context(), ratelimit.ClassPublicCrawl, scope)
+		if err == nil {
+			ratelimit.SetHeaders(w.Header(), string(ratelimit.ClassPublicCrawl), d)
+			if !d.Allowed {
+				s.event(r, "scraping_suspected", "medium", map[string]string{
+					"list": list, "budget": string(ratelimit.ClassPublicCrawl)})
+				return &apperr.Error{Code: apperr.RateLimited,
+					Message:    "too many pages in a row; retry later",
+					RetryAfter: int(ratelimit.RetryAfterSeconds(d))}
+			}
+		}
+	}
+	d, err := s.Limits.CheckN(r.Context(), ratelimit.ClassPublicRecords, scope, p.Limit)
+	if err != nil {
+		return nil
+	}
+	ratelimit.SetHeaders(w.Header(), string(ratelimit.ClassPublicRecords), d)
+	return s.limited(r, ratelimit.ClassPublicRecords, d)
+}

@@ -1,7 +1,9 @@
 package httpapi_test
 
 import (
+	"encoding/json"
 	"fmt"
+	"io"
 	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
@@ -178,4 +180,93 @@ func TestTwoInstancesShareOneRedisBudget(t *testing.T) {
 	if a, b := status(one), status(two); a != 429 || b != 429 {
 		t.Fatalf("past the shared budget: %d and %d, want 429 on both instances", a, b)
 	}
+}
+
+// TestMarketScraping: one address can copy only a few thousand records
+// of the public market in ten minutes, and one that keeps following
+// cursors is reported and throttled, while other addresses browse on.
+func TestMarketScraping(t *testing.T) {
+	t.Parallel()
+	h := setup(t, 4)
+	owner := h.user("owner@shop.example.test")
+	shop := h.created("POST", "/v1/merchants", owner,
+		map[string]string{"name": "Shop", "slug": "shop"})
+	base := "/v1/merchants/" + shop["id"].(string)
+	for i := range 3 {
+		it := h.created("POST", base+"/items", owner, map[string]any{
+			"sku": fmt.Sprint("s", i), "title": fmt.Sprint("Item ", i),
+			"price_cents": 1000 + i, "published": true})
+		h.created("POST", base+"/market", owner, map[string]any{"item_id": it["id"]})
+	}
+	lim := h.with(func(d *httpapi.Deps) {
+		d.Limits = ratelimit.NewGuard(ratelimit.NewMemory(0), ratelimit.DefaultPolicies(), nil)
+		d.ClientIP = httpapi.NewClientIP([]netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")})
+	})
+	from := func(addr, path string) response {
+		t.Helper()
+		req, _ := http.NewRequest("GET", lim.srv.URL+path, nil)
+		req.Header.Set("X-Forwarded-For", addr)
+		res, err := lim.client.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		b, _ := io.ReadAll(res.Body)
+		return response{Status: res.StatusCode, Header: res.Header, Body: b}
+	}
+
+	first := from("198.51.100.7", "/v1/market?limit=1")
+	lim.mustStatus(first, 200, "first page")
+	var page struct {
+		NextCursor string `json:"next_cursor"`
+	}
+	if err := json.Unmarshal(first.Body, &page); err != nil || page.NextCursor == "" {
+		t.Fatalf("no next_cursor on a page of 1 of 3: %s", first.Body)
+	}
+	next := page.NextCursor
+
+	t.Run("following cursors page after page is scraping", func(t *testing.T) {
+		crawl := ratelimit.DefaultPolicies()[ratelimit.ClassPublicCrawl].Burst
+		for i := range crawl {
+			lim.mustStatus(from("198.51.100.7", "/v1/market?limit=1&cursor="+next),
+				200, fmt.Sprint("continued page ", i+1))
+		}
+		r := from("198.51.100.7", "/v1/market?limit=1&cursor="+next)
+		lim.mustStatus(r, 429, "one page past the crawl budget")
+		if r.Header.Get("Retry-After") == "" {
+			t.Error("429 without Retry-After")
+		}
+		lim.settle()
+		var n int
+		if err := lim.adminQuery(`select coalesce(sum(count), 0) from security.security_events
+where kind = 'scraping_suspected' and source_ip = '198.51.100.7'`).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		if n != 1 {
+			t.Errorf("scraping_suspected counted %d times, want 1", n)
+		}
+		// The first page of a new search is still served: a crawler's
+		// address is slowed, not locked out of the shop.
+		lim.mustStatus(from("198.51.100.7", "/v1/market?limit=1"), 200, "a fresh first page")
+	})
+
+	t.Run("an address gets a bounded number of records", func(t *testing.T) {
+		burst := ratelimit.DefaultPolicies()[ratelimit.ClassPublicRecords].Burst
+		pages := burst / 100
+		for i := range pages {
+			lim.mustStatus(from("203.0.113.9", "/v1/market?limit=100"), 200,
+				fmt.Sprint("full page ", i+1))
+		}
+		r := from("203.0.113.9", "/v1/market?limit=100")
+		lim.mustStatus(r, 429, "records past the budget")
+		if v := strings.Join(r.Header.Values("RateLimit"), ", "); !strings.Contains(v, `"public_records";r=0`) {
+			t.Errorf("RateLimit: %q", v)
+		}
+	})
+
+	t.Run("other addresses browse on", func(t *testing.T) {
+		lim.mustStatus(from("192.0.2.44", "/v1/market?limit=100"), 200, "another address")
+		lim.mustStatus(from("192.0.2.44", "/v1/market?limit=1&cursor="+next), 200,
+			"another address, continued")
+	})
 }

@@ -53,20 +53,36 @@ func (g *Guard) Check(ctx context.Context, class Class, scope string) (Decision,
 	return g.CheckPolicy(ctx, class, Policy{Name: string(class), Limit: l}, scope)
 }
 
+// CheckN spends n events of scope's budget in class at once, as a page of
+// n records does from ClassPublicRecords. Like Check, it returns
+// ErrNoPolicy for a class without a limit.
+func (g *Guard) CheckN(ctx context.Context, class Class, scope string, n int) (Decision, error) {
+	l, ok := g.limits[class]
+	if !ok {
+		return Decision{}, fmt.Errorf("%w %q", ErrNoPolicy, class)
+	}
+	return g.checkPolicy(ctx, class, Policy{Name: string(class), Limit: l}, scope, n)
+}
+
 // CheckPolicy spends one event of scope's budget under p, a policy known
 // only at run time (such as one AI feature's configured limit), and
 // reports it under class. Policies with different names have separate
 // budgets.
 func (g *Guard) CheckPolicy(ctx context.Context, class Class, p Policy,
 	scope string) (Decision, error) {
+	return g.checkPolicy(ctx, class, p, scope, 1)
+}
+
+func (g *Guard) checkPolicy(ctx context.Context, class Class, p Policy,
+	scope string, n int) (Decision, error) {
 	key := Key(p.Name, scope)
 	var d Decision
 	fromMemory := false
 	if f, ok := g.limiter.(*Fallback); ok {
-		d, fromMemory = f.allow(ctx, key, p.Limit, 1)
+		d, fromMemory = f.allow(ctx, key, p.Limit, n)
 	} else {
 		var err error
-		if d, err = g.limiter.Allow(ctx, key, p.Limit, 1); err != nil {
+		if d, err = g.limiter.Allow(ctx, key, p.Limit, n); err != nil {
 			return Decision{}, fmt.Errorf("check %s limit: %w", class, err)
 		}
 	}
