@@ -2,15 +2,12 @@ package marketplace
 
 import (
 	"context"
-	"regexp"
 	"time"
 
 	"github.com/google/uuid"
 
 	"github.com/rampart-dev/rampart/internal/db"
 )
-
-var currencyRE = regexp.MustCompile(`^[A-Z]{3}$`)
 
 // Item is a merchant's catalogue item.
 type Item struct {
@@ -88,8 +85,10 @@ func (in ItemInput) validate(create bool) error {
 	if in.PriceCents != nil && (*in.PriceCents < 0 || *in.PriceCents > 100_000_000_000) {
 		return invalid("price_cents", "must be between 0 and 100000000000")
 	}
-	if in.Currency != nil && !currencyRE.MatchString(*in.Currency) {
-		return invalid("currency", "must be an ISO 4217 code such as BRL")
+	if in.Currency != nil {
+		if err := checkCurrency(*in.Currency); err != nil {
+			return err
+		}
 	}
 	if in.Stock != nil && *in.Stock < 0 {
 		return invalid("stock", "must not be negative")

@@ -7,7 +7,12 @@ package marketplace
 
 import (
 	"fmt"
+	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"golang.org/x/text/currency"
 
 	"github.com/google/uuid"
 
@@ -38,10 +43,39 @@ func invalid(field, reason string) error {
 	return apperr.InvalidFields(apperr.FieldError{Field: field, Reason: reason})
 }
 
+// checkLen holds a text field to a length in characters and refuses
+// control characters, which no name, title or address needs and which
+// break the logs, CSV exports and terminals the text ends up in. A
+// description may hold line breaks and tabs.
 func checkLen(field, s string, min, max int) error {
-	n := len([]rune(s))
+	n := utf8.RuneCountInString(s)
 	if n < min || n > max {
 		return invalid(field, fmt.Sprintf("must be %d to %d characters", min, max))
+	}
+	multiLine := field == "description"
+	for _, r := range s {
+		if !unicode.IsControl(r) || multiLine && (r == '\n' || r == '\r' || r == '\t') {
+			continue
+		}
+		if multiLine {
+			return invalid(field, "must not contain control characters other than line breaks and tabs")
+		}
+		return invalid(field, "must not contain control characters")
+	}
+	return nil
+}
+
+// checkCurrency accepts an active ISO 4217 code in upper case, such as
+// BRL; an unknown code (ZZZ), lower case, or a code for no currency
+// at all (XXX, the testing code XTS, precious metals) is refused.
+func checkCurrency(code string) error {
+	u, err := currency.ParseISO(code)
+	if err != nil || code != strings.ToUpper(code) {
+		return invalid("currency", "must be an ISO 4217 code such as BRL")
+	}
+	switch u {
+	case currency.XXX, currency.XTS, currency.XAU, currency.XAG, currency.XPD, currency.XPT:
+		return invalid("currency", "must be an ISO 4217 code such as BRL")
 	}
 	return nil
 }

@@ -122,8 +122,10 @@ func (in OrderInput) validate() error {
 	if len(in.Payments) > 10 {
 		return invalid("payments", "must hold at most 10 payments")
 	}
-	if in.Currency != nil && !currencyRE.MatchString(*in.Currency) {
-		return invalid("currency", "must be an ISO 4217 code such as BRL")
+	if in.Currency != nil {
+		if err := checkCurrency(*in.Currency); err != nil {
+			return err
+		}
 	}
 	if in.ExternalRef != nil {
 		if err := checkLen("external_ref", *in.ExternalRef, 1, 64); err != nil {
