@@ -58,10 +58,15 @@ type Session struct {
 	UserAgent  *string   `json:"user_agent"`
 	CreatedAt  time.Time `json:"created_at"`
 	LastSeenAt time.Time `json:"last_seen_at"`
-	ExpiresAt  time.Time `json:"expires_at"`
+	// IdleExpiresAt is when the session ends unless it is used before:
+	// its last use plus the idle timeout, never after ExpiresAt.
+	IdleExpiresAt time.Time `json:"idle_expires_at"`
+	// ExpiresAt is the absolute end of the session, however it is used.
+	ExpiresAt time.Time `json:"expires_at"`
 }
 
-// Sessions lists the caller's live sessions, newest first.
+// Sessions lists the caller's live sessions, newest first. A session past
+// its idle timeout is dead (check_session refuses it) and is not listed.
 func (s *Service) Sessions(ctx context.Context, q db.Querier, p *Principal) ([]Session, error) {
 	rows, err := q.Query(ctx, `
 select id,
@@ -70,9 +75,11 @@ select id,
        user_agent,
        created_at,
        last_seen_at,
+       least(last_seen_at + idle_timeout, expires_at),
        expires_at
 from auth.sessions
 where revoked_at is null and expires_at > now()
+  and last_seen_at + idle_timeout > now()
 order by created_at desc
 limit 100`)
 	if err != nil {
@@ -83,7 +90,7 @@ limit 100`)
 	for rows.Next() {
 		var x Session
 		if err := rows.Scan(&x.ID, &x.AAL, &x.IP, &x.UserAgent, &x.CreatedAt,
-			&x.LastSeenAt, &x.ExpiresAt); err != nil {
+			&x.LastSeenAt, &x.IdleExpiresAt, &x.ExpiresAt); err != nil {
 			return nil, err
 		}
 		x.Current = x.ID == p.SessionID

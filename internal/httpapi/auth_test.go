@@ -201,7 +201,34 @@ func TestSessions(t *testing.T) {
 		if !s.Current {
 			twoID = s.ID
 		}
+		// The harness's idle timeout is an hour (setup).
+		if idle := s.IdleExpiresAt.Sub(s.LastSeenAt); idle != time.Hour || s.IdleExpiresAt.After(s.ExpiresAt) {
+			t.Errorf("idle_expires_at %v for last use %v and end %v: want an hour after the use, before the end",
+				s.IdleExpiresAt, s.LastSeenAt, s.ExpiresAt)
+		}
 	}
+
+	t.Run("a session past its idle timeout is not listed", func(t *testing.T) {
+		third := h.login("multi@example.test")
+		var n int
+		if err := h.adminQuery(`with idle as (
+  update auth.sessions set last_seen_at = now() - interval '1 hour'
+  where id = (select id from auth.sessions order by created_at desc limit 1)
+  returning 1)
+select count(*) from idle`).Scan(&n); err != nil || n != 1 {
+			t.Fatalf("idled %d sessions: %v", n, err)
+		}
+		h.mustStatus(h.do("GET", "/v1/me", third, nil), 401, "idle session")
+		var now struct {
+			Data []auth.Session `json:"data"`
+		}
+		r := h.do("GET", "/v1/auth/sessions", one, nil)
+		h.mustStatus(r, 200, "sessions")
+		r.json(t, &now)
+		if len(now.Data) != 2 {
+			t.Fatalf("listed %d sessions, want the 2 live ones", len(now.Data))
+		}
+	})
 
 	t.Run("another user cannot revoke my session", func(t *testing.T) {
 		h.mustStatus(h.do("DELETE", "/v1/auth/sessions/"+twoID.String(), other, nil),

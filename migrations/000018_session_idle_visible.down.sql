@@ -1,0 +1,3 @@
+set local role rampart_owner;
+
+revoke select (idle_timeout) on auth.sessions from authenticated;
