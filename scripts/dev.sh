@@ -20,6 +20,10 @@ say() {
 
 build() {
 	local version
+	if ! command -v go >/dev/null; then
+		say "Go is needed to build rampart: install Go $(awk '$1 == "go" { print $2 }' go.mod) or later and make sure \`go\` is on PATH"
+		exit 1
+	fi
 	version=$(git describe --always --dirty 2>/dev/null || echo dev)
 	say "building bin/rampart ($version)"
 	go build -trimpath -ldflags "-X main.version=$version" \
@@ -84,6 +88,24 @@ load_dev_env() {
 	done <"$file"
 }
 
+# admin_hint says how to make the first platform admin while there is
+# none: no API call can grant that role, only the owner connection.
+admin_hint() {
+	local owner_url=$1 admins
+	admins=$(psql -w -X -Atq -d "$owner_url" \
+		-c "select count(*) from auth.users where platform_role = 'platform_admin'") || return 0
+	[[ $admins == 0 ]] || return 0
+	cat >&2 <<EOF
+
+dev.sh: no platform admin yet. To make one (the password is read from stdin,
+or generated and shown once when stdin is a terminal), in another shell:
+  DATABASE_URL='$owner_url' bin/rampart admin create --email admin@example.test
+then sign in as it and enrol a second factor (POST /v1/auth/mfa/totp/enroll):
+the admin API answers 403 mfa_required until one is verified.
+
+EOF
+}
+
 main() {
 	build
 
@@ -104,6 +126,7 @@ main() {
 
 	say "seeding demo data"
 	bin/rampart seed demo
+	admin_hint "$migrate_url"
 
 	say "serving on ${RAMPART_LISTEN:-:8080} as $api_url"
 	exec bin/rampart serve

@@ -57,6 +57,11 @@ if [[ -z ${RAMPART_TEST_REDIS_URL:-} ]]; then
 fi
 
 flags=(-count=1 -timeout 15m)
+if ! command -v go >/dev/null; then
+	say "Go is needed to run the tests: install Go $(awk '$1 == "go" { print $2 }' go.mod) or later and make sure \`go\` is on PATH"
+	exit 1
+fi
+
 # The race detector needs cgo; without a C compiler, test without it.
 if [[ $(go env CGO_ENABLED) == 1 ]]; then
 	flags=(-race "${flags[@]}")

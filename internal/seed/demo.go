@@ -285,13 +285,6 @@ func demoPayment(j int, amount int64) marketplace.PaymentInput {
 	return p
 }
 
-const adminNote = `
-No platform admin was created: no API call can grant that role. Create one
-over the owner (migration) connection, which reads the password from stdin
-or generates one:
-  DATABASE_URL=<owner connection> rampart admin create --email admin@example.test
-`
-
 func printDemoLogins(out io.Writer, listen string) error {
 	tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "\nEMAIL\tPASSWORD\tROLE\tMERCHANT")
@@ -308,8 +301,8 @@ func printDemoLogins(out io.Writer, listen string) error {
 	}
 
 	first := demoMerchants[0]
-	_, err := fmt.Fprintf(out, "\nSign in:\n  %s\n%s",
-		loginCurl(listen, first.email(demoOwner), demoOwner.password), adminNote)
+	_, err := fmt.Fprintf(out, "\nSign in:\n  %s\n",
+		loginCurl(listen, first.email(demoOwner), demoOwner.password))
 	return err
 }
 
