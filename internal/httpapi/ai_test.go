@@ -38,10 +38,9 @@ func newPricing(t *testing.T) *pricing {
 		map[string]string{"name": "Shop B", "slug": "shop-b"})
 	baseB := "/v1/merchants/" + b["id"].(string)
 
-	h.elevate("owner@a.example.test") // adding members needs aal2
+	h.elevate("owner@a.example.test") // inviting members needs aal2
 	for _, email := range []string{"staff@a.example.test", "staff2@a.example.test"} {
-		h.created("POST", p.base+"/members", p.ownerA,
-			map[string]string{"email": email, "role": "staff"})
+		h.join(p.base, p.ownerA, email, "staff")
 	}
 
 	// list creates a published item and puts it on the market.

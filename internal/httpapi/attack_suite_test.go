@@ -371,7 +371,7 @@ func (a *arena) sideA() side {
 	s := side{"merchant": a.w.merchantA, "slug": "shop-a", "member": ids["spare"],
 		"session": claim(a.t, a.w.ownerA, "session_id"), "feature": a.feature()}
 	for _, k := range []string{"item", "pub", "pub2", "doomed_item", "listing",
-		"customer", "doomed_customer", "order"} {
+		"customer", "doomed_customer", "order", "invitation", "doomed_invitation"} {
 		s[k] = ids[k]
 	}
 	return s
@@ -397,8 +397,11 @@ func (a *arena) plantB() side {
 	a.elevate("owner@b.example.test") // adding a member needs aal2
 	s := side{"merchant": a.w.merchantB, "slug": "shop-b", "feature": a.feature(),
 		"session": claim(a.t, tok, "session_id"),
-		"member": id("/members", map[string]string{
-			"email": "spare@b.example.test", "role": "staff"})}
+		"member": h.join(base, tok, "spare@b.example.test", "staff")["user_id"].(string),
+		"invitation": id("/invitations", map[string]string{
+			"email": "invitee@b.example.test", "role": "staff"}),
+		"doomed_invitation": id("/invitations", map[string]string{
+			"email": "doomed@b.example.test", "role": "staff"})}
 	s["item"], s["pub"] = item("b-priv", false), item("b-pub", true)
 	s["pub2"], s["doomed_item"] = item("b-pub2", true), item("b-doomed", false)
 	s["listing"] = id("/market", map[string]string{"item_id": s["pub"]})
@@ -424,14 +427,12 @@ func (a *arena) feature() string {
 // addRoles makes the callers of the matrix, attackers first. The suspended
 // caller is a staff member of A who signed in before the suspension.
 func (a *arena) addRoles() {
-	h, members := a.h, "/v1/merchants/"+a.w.merchantA+"/members"
+	h, merchantA := a.h, "/v1/merchants/"+a.w.merchantA
 	manager := h.user("manager@a.example.test")
 	a.elevate("owner@a.example.test") // naming a manager needs aal2
-	h.created("POST", members, a.w.ownerA,
-		map[string]string{"email": "manager@a.example.test", "role": "manager"})
+	h.join(merchantA, a.w.ownerA, "manager@a.example.test", "manager")
 	gone := h.user("suspended@a.example.test")
-	h.created("POST", members, a.w.ownerA,
-		map[string]string{"email": "suspended@a.example.test", "role": "staff"})
+	h.join(merchantA, a.w.ownerA, "suspended@a.example.test", "staff")
 	a.exec(`update auth.users set status = 'suspended' where email = $1`,
 		"suspended@a.example.test")
 
@@ -628,7 +629,7 @@ var pathKinds = map[string]struct {
 	"merchantID": {"merchant", true}, "itemID": {"item", true},
 	"customerID": {"customer", true}, "orderID": {"order", true},
 	"listingID": {"listing", true}, "userID": {"member", true},
-	"sessionID": {"session", true},
+	"sessionID": {"session", true}, "invitationID": {"invitation", true},
 	"slug":      {"slug", false}, "feature": {"feature", false},
 }
 
@@ -727,8 +728,8 @@ var examples = map[string]func(s side, n int64) any{
 	"createMerchant": func(_ side, n int64) any {
 		return obj("name", "Attack shop", "slug", fmt.Sprintf("attack-%d", n))
 	},
-	"addMember": func(side, int64) any {
-		return obj("email", "newbie@a.example.test", "role", "staff")
+	"invite": func(_ side, n int64) any {
+		return obj("email", fmt.Sprintf("invitee%d@example.test", n), "role", "staff")
 	},
 	"createItem": func(_ side, n int64) any {
 		return obj("sku", fmt.Sprintf("atk-%d", n), "title", "Attack item", "price_cents", 100)
@@ -1068,6 +1069,11 @@ func (a *arena) judge(rl *role, op attackOp, slot string, r response) []string {
 func (a *arena) foreign(rl *role, op attackOp, slot string) bool {
 	if op.has("sessionID") {
 		return slot == "A" || rl.kind != ownerOfB
+	}
+	// The invitations of both sides are addressed to emails of nobody in
+	// the matrix: to every caller, they are someone else's.
+	if op.has("invitationID") && !op.tenant() {
+		return slot != "none"
 	}
 	switch rl.kind {
 	case ownerOfB:

@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 
+	"github.com/rampart-dev/rampart/internal/auth"
 	"github.com/rampart-dev/rampart/internal/db"
 	m "github.com/rampart-dev/rampart/internal/marketplace"
 )
@@ -61,8 +62,8 @@ func (s *Server) listMembers(w http.ResponseWriter, r *http.Request) error {
 	})
 }
 
-func (s *Server) addMember(w http.ResponseWriter, r *http.Request) error {
-	var in m.MemberInput
+func (s *Server) invite(w http.ResponseWriter, r *http.Request) error {
+	var in m.InvitationInput
 	id, err := idsAndBody(w, r, &in, "merchantID")
 	if err != nil {
 		return err
@@ -70,8 +71,60 @@ func (s *Server) addMember(w http.ResponseWriter, r *http.Request) error {
 	if in.Email == nil || in.Role == nil {
 		return invalidField("email", "email and role are required")
 	}
-	return txJSON(s, w, r, http.StatusCreated, func(ctx context.Context, q db.Querier) (m.Member, error) {
-		return m.AddMember(ctx, q, id[0], normalizedEmail(*in.Email), *in.Role)
+	email, err := auth.NormalizeEmail(*in.Email)
+	if err != nil {
+		return invalidField("email", "is not an email address")
+	}
+	return txJSON(s, w, r, http.StatusCreated, func(ctx context.Context, q db.Querier) (m.Invitation, error) {
+		return m.Invite(ctx, q, id[0], email, *in.Role)
+	})
+}
+
+func (s *Server) listInvitations(w http.ResponseWriter, r *http.Request) error {
+	id, err := ids(r, "merchantID")
+	if err != nil {
+		return err
+	}
+	return txJSON(s, w, r, http.StatusOK, func(ctx context.Context, q db.Querier) (list[m.Invitation], error) {
+		rows, err := m.ListInvitations(ctx, q, id[0])
+		return list[m.Invitation]{Data: rows}, err
+	})
+}
+
+func (s *Server) withdrawInvitation(w http.ResponseWriter, r *http.Request) error {
+	id, err := ids(r, "merchantID", "invitationID")
+	if err != nil {
+		return err
+	}
+	return s.noContent(w, r, func(ctx context.Context, q db.Querier) error {
+		return m.WithdrawInvitation(ctx, q, id[0], id[1])
+	})
+}
+
+func (s *Server) myInvitations(w http.ResponseWriter, r *http.Request) error {
+	return txJSON(s, w, r, http.StatusOK, func(ctx context.Context, q db.Querier) (list[m.Invitation], error) {
+		rows, err := m.MyInvitations(ctx, q)
+		return list[m.Invitation]{Data: rows}, err
+	})
+}
+
+func (s *Server) acceptInvitation(w http.ResponseWriter, r *http.Request) error {
+	id, err := ids(r, "invitationID")
+	if err != nil {
+		return err
+	}
+	return txJSON(s, w, r, http.StatusOK, func(ctx context.Context, q db.Querier) (m.Member, error) {
+		return m.AcceptInvitation(ctx, q, id[0])
+	})
+}
+
+func (s *Server) declineInvitation(w http.ResponseWriter, r *http.Request) error {
+	id, err := ids(r, "invitationID")
+	if err != nil {
+		return err
+	}
+	return s.noContent(w, r, func(ctx context.Context, q db.Querier) error {
+		return m.DeclineInvitation(ctx, q, id[0])
 	})
 }
 

@@ -18,10 +18,8 @@ func TestRoleRefusals(t *testing.T) {
 		map[string]string{"name": "Roles", "slug": "roles-shop"})
 	base := "/v1/merchants/" + m["id"].(string)
 	h.elevate("owner@roles.example.test")
-	h.created("POST", base+"/members", owner,
-		map[string]string{"email": "staff@roles.example.test", "role": "staff"})
-	mgr := h.created("POST", base+"/members", owner,
-		map[string]string{"email": "manager@roles.example.test", "role": "manager"})
+	h.join(base, owner, "staff@roles.example.test", "staff")
+	mgr := h.join(base, owner, "manager@roles.example.test", "manager")
 	h.mustStatus(h.do("PATCH", base+"/page", owner, map[string]any{
 		"contact_email": "shop@roles.example.test", "published": true}), 200, "owner edits page")
 	item := h.created("POST", base+"/items", owner, map[string]any{
@@ -47,9 +45,8 @@ func TestRoleRefusals(t *testing.T) {
 		// An item id that exists nowhere: the role decides first.
 		{"DELETE", base + "/items/00000000-0000-4000-8000-000000000000", nil},
 		{"DELETE", base + "/customers/" + cust["id"].(string), nil},
-		{"POST", base + "/members", map[string]string{"email": "newbie@roles.example.test", "role": "staff"}},
-		// An email of nobody answers the same: the endpoint tells staff nothing.
-		{"POST", base + "/members", map[string]string{"email": "nobody@roles.example.test", "role": "staff"}},
+		{"POST", base + "/invitations", map[string]string{"email": "newbie@roles.example.test", "role": "staff"}},
+		{"GET", base + "/invitations", nil},
 		{"DELETE", base + "/members/" + mgr["user_id"].(string), nil},
 	} {
 		r := h.do(tc.method, tc.path, staff, tc.body)
@@ -83,7 +80,7 @@ func TestRoleRefusals(t *testing.T) {
 		h.mustStatus(h.do("PATCH", base+"/page", manager,
 			map[string]any{"title": "Managed"}), 200, "manager edits page")
 		h.elevate("manager@roles.example.test")
-		r := h.do("POST", base+"/members", manager,
+		r := h.do("POST", base+"/invitations", manager,
 			map[string]string{"email": "newbie@roles.example.test", "role": "staff"})
 		if r.Status != 403 || code(r) != "forbidden" {
 			t.Errorf("manager adds a member: %d %s, want 403 forbidden", r.Status, r.Body)
@@ -94,7 +91,7 @@ func TestRoleRefusals(t *testing.T) {
 		h.adminQuery(`update auth.sessions s set aal = 'aal1', aal_at = null
 from auth.users u where u.id = s.user_id and u.email = 'owner@roles.example.test'
 returning 1`).Scan(new(int))
-		r := h.do("POST", base+"/members", owner,
+		r := h.do("POST", base+"/invitations", owner,
 			map[string]string{"email": "newbie@roles.example.test", "role": "staff"})
 		if r.Status != 403 || code(r) != "mfa_required" {
 			t.Errorf("owner at aal1 adds a member: %d %s, want 403 mfa_required", r.Status, r.Body)

@@ -44,12 +44,16 @@ func plant(t *testing.T) *tenants {
 	base := "/v1/merchants/" + w.merchantA
 	// Adding and removing members needs a recent second factor.
 	h.elevate("owner@a.example.test")
-	staff := h.created("POST", base+"/members", w.ownerA,
-		map[string]string{"email": "staff@a.example.test", "role": "staff"})
-	_ = staff
-	spare := h.created("POST", base+"/members", w.ownerA,
-		map[string]string{"email": "spare@a.example.test", "role": "staff"})
+	h.join(base, w.ownerA, "staff@a.example.test", "staff")
+	spare := h.join(base, w.ownerA, "spare@a.example.test", "staff")
 	w.ids["spare"] = spare["user_id"].(string)
+	// Open invitations, to an email with no account: one that stays and
+	// one for the attacks that withdraw or decline.
+	for _, k := range []string{"invitation", "doomed_invitation"} {
+		inv := h.created("POST", base+"/invitations", w.ownerA,
+			map[string]string{"email": k + "@invitee.example.test", "role": "staff"})
+		w.ids[k] = inv["id"].(string)
+	}
 
 	h.mustStatus(h.do("PATCH", base+"/page", w.ownerA, map[string]any{
 		"description": "MARKERA2", "contact_email": "MARKERA2@a.example.test"}),
@@ -115,7 +119,11 @@ func (w *tenants) endpoints() []endpoint {
 		{"GET", m, nil, expect{401, 404, 200, 200, 200}},
 		{"PATCH", m, fixed(map[string]string{"name": "Renamed"}), expect{401, 404, 404, 403, 200}},
 		{"GET", m + "/members", nil, expect{401, 404, 404, 200, 200}},
-		{"POST", m + "/members", fixed(map[string]string{"email": "newbie@a.example.test", "role": "staff"}), expect{401, 404, 404, 403, 201}},
+		{"GET", m + "/invitations", nil, expect{401, 404, 404, 403, 200}},
+		{"POST", m + "/invitations", fixed(map[string]string{"email": "newbie@a.example.test", "role": "staff"}), expect{401, 404, 404, 403, 201}},
+		{"DELETE", m + "/invitations/" + id("doomed_invitation"), nil, expect{401, 404, 404, 403, 204}},
+		{"POST", "/v1/me/invitations/" + id("invitation") + "/accept", nil, expect{401, 404, 404, 404, 404}},
+		{"DELETE", "/v1/me/invitations/" + id("invitation"), nil, expect{401, 404, 404, 404, 404}},
 		{"DELETE", m + "/members/" + id("spare"), nil, expect{401, 404, 404, 403, 204}},
 		{"GET", m + "/page", nil, expect{401, 404, 404, 200, 200}},
 		{"PATCH", m + "/page", fixed(map[string]string{"title": "New title"}), expect{401, 404, 404, 403, 200}},

@@ -113,15 +113,10 @@ update app.merchants set name = $2, updated_at = now() where id = $1`,
 
 // Member is one user's membership in a merchant.
 type Member struct {
-	UserID    uuid.UUID `json:"user_id"`
-	Role      string    `json:"role"`
-	CreatedAt time.Time `json:"created_at"`
-}
-
-// MemberInput is the body of a member addition.
-type MemberInput struct {
-	Email *string `json:"email"`
-	Role  *string `json:"role"`
+	MerchantID uuid.UUID `json:"merchant_id"`
+	UserID     uuid.UUID `json:"user_id"`
+	Role       string    `json:"role"`
+	CreatedAt  time.Time `json:"created_at"`
 }
 
 // ListMembers lists a merchant's members (visible to its members).
@@ -130,7 +125,7 @@ func ListMembers(ctx context.Context, q db.Querier, merchantID uuid.UUID) ([]Mem
 		return nil, err
 	}
 	rows, err := q.Query(ctx, `
-select user_id, role, created_at
+select merchant_id, user_id, role, created_at
 from app.merchant_members
 where merchant_id = $1
 order by created_at, user_id
@@ -140,39 +135,12 @@ limit 500`, merchantID)
 	}
 	return collect(rows, func(r interface{ Scan(...any) error }) (Member, error) {
 		var m Member
-		return m, r.Scan(&m.UserID, &m.Role, &m.CreatedAt)
+		return m, r.Scan(&m.MerchantID, &m.UserID, &m.Role, &m.CreatedAt)
 	})
 }
 
-// AddMember adds an existing user as manager or staff (owners only, at
-// aal2). A caller who is not a member answers not_found, a member who is
-// not an owner forbidden, both before the email is looked at; for an owner,
-// an unknown email answers not_found.
-func AddMember(ctx context.Context, q db.Querier, merchantID uuid.UUID, email string, role string) (Member, error) {
-	if role != "manager" && role != "staff" {
-		return Member{}, invalid("role", "must be manager or staff")
-	}
-	if err := requireOwnerAAL2(ctx, q, merchantID); err != nil {
-		return Member{}, err
-	}
-	var uid *uuid.UUID
-	if err := q.QueryRow(ctx, `select app.add_member($1, $2, $3)`,
-		merchantID, email, role).Scan(&uid); err != nil {
-		return Member{}, err
-	}
-	if uid == nil {
-		return Member{}, Missing("user or merchant")
-	}
-	var m Member
-	err := q.QueryRow(ctx, `
-select user_id, role, created_at from app.merchant_members
-where merchant_id = $1 and user_id = $2`, merchantID, *uid).
-		Scan(&m.UserID, &m.Role, &m.CreatedAt)
-	return m, err
-}
-
 // RemoveMember removes a manager or staff member (owners only, at aal2),
-// answering like AddMember to callers who are not owners.
+// answering like Invite to callers who are not owners.
 func RemoveMember(ctx context.Context, q db.Querier, merchantID, userID uuid.UUID) error {
 	if err := requireOwnerAAL2(ctx, q, merchantID); err != nil {
 		return err

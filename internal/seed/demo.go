@@ -117,11 +117,39 @@ func seedDemoMerchant(ctx context.Context, d Deps, m *demoMerchant) (secret stri
 	if err != nil {
 		return "", err
 	}
+	for _, r := range []demoRole{demoManager, demoStaff} {
+		if err := acceptDemoInvitation(ctx, d, reqID, m.email(r), r.password); err != nil {
+			return "", fmt.Errorf("%s joins: %w", r.role, err)
+		}
+	}
 	return secret, nil
 }
 
-// buildDemoMerchant creates the merchant, its members, page, items,
-// customers and orders, as its owner, in one transaction.
+// acceptDemoInvitation signs in as a demo member and accepts every
+// invitation addressed to them, as the member would in the API.
+func acceptDemoInvitation(ctx context.Context, d Deps, reqID, email, pw string) (err error) {
+	p, err := signIn(ctx, d, reqID, email, pw)
+	if err != nil {
+		return fmt.Errorf("sign in %s: %w", email, err)
+	}
+	defer func() { err = errors.Join(err, signOut(ctx, d, reqID, p)) }()
+	return asUser(ctx, d, p, reqID+"-join", func(q db.Querier) error {
+		invs, err := marketplace.MyInvitations(ctx, q)
+		if err != nil {
+			return err
+		}
+		for _, inv := range invs {
+			if _, err := marketplace.AcceptInvitation(ctx, q, inv.ID); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// buildDemoMerchant creates the merchant, invites its members, and
+// creates its page, items, customers and orders, as its owner, in one
+// transaction.
 func buildDemoMerchant(ctx context.Context, v *marketplace.Vault, q db.Querier, m *demoMerchant) error {
 	mer, err := marketplace.CreateMerchant(ctx, q,
 		marketplace.MerchantInput{Name: &m.name, Slug: &m.slug})
@@ -129,9 +157,9 @@ func buildDemoMerchant(ctx context.Context, v *marketplace.Vault, q db.Querier, 
 		return fmt.Errorf("create merchant: %w", err)
 	}
 	for _, r := range []demoRole{demoManager, demoStaff} {
-		_, err := marketplace.AddMember(ctx, q, mer.ID, m.email(r), r.role)
+		_, err := marketplace.Invite(ctx, q, mer.ID, m.email(r), r.role)
 		if err != nil {
-			return fmt.Errorf("add %s: %w", r.role, err)
+			return fmt.Errorf("invite %s: %w", r.role, err)
 		}
 	}
 	if err := publishDemoPage(ctx, q, mer.ID, m); err != nil {
