@@ -397,7 +397,7 @@ func (a *arena) plantB() side {
 	a.elevate("owner@b.example.test") // adding a member needs aal2
 	s := side{"merchant": a.w.merchantB, "slug": "shop-b", "feature": a.feature(),
 		"session": claim(a.t, tok, "session_id"),
-		"member": h.join(base, tok, "spare@b.example.test", "staff")["user_id"].(string),
+		"member":  h.join(base, tok, "spare@b.example.test", "staff")["user_id"].(string),
 		"invitation": id("/invitations", map[string]string{
 			"email": "invitee@b.example.test", "role": "staff"}),
 		"doomed_invitation": id("/invitations", map[string]string{
@@ -630,7 +630,7 @@ var pathKinds = map[string]struct {
 	"customerID": {"customer", true}, "orderID": {"order", true},
 	"listingID": {"listing", true}, "userID": {"member", true},
 	"sessionID": {"session", true}, "invitationID": {"invitation", true},
-	"slug":      {"slug", false}, "feature": {"feature", false},
+	"slug": {"slug", false}, "feature": {"feature", false},
 }
 
 // slots lists whose ids an operation is called with: nobody's ("none"),
