@@ -306,3 +306,45 @@ func TestDumpHoldsNoPII(t *testing.T) {
 		}
 	}
 }
+
+// TestOverQuotaUpdateWritesNothing: an update is a read of the customer
+// too. Past the read quota it is refused, changes nothing, and its audit
+// row names the customer asked for.
+func TestOverQuotaUpdateWritesNothing(t *testing.T) {
+	t.Parallel()
+	c := customers(t)
+	c.admin(t, `update security.customer_access_limits set records = 1`)
+	mk := func(ref string) string {
+		cu := c.h.created("POST", c.base+"/customers", c.ownerA, map[string]any{
+			"name": "Quota " + ref, "email": ref + "@example.test", "external_ref": ref})
+		return cu["id"].(string)
+	}
+	seen, unseen := mk("quota-seen"), mk("quota-unseen")
+	c.h.mustStatus(c.h.do("GET", c.base+"/customers/"+seen, c.staffA, nil), 200, "the one read the quota allows")
+
+	r := c.h.do("PATCH", c.base+"/customers/"+unseen, c.staffA,
+		map[string]any{"external_ref": "changed", "email": "attacker@example.test"})
+	c.h.mustStatus(r, 429, "update past the quota")
+	if n := c.count(t, `select count(*) from app.merchant_customers
+where id = $1 and external_ref = 'quota-unseen' and updated_at = created_at`, unseen); n != 1 {
+		t.Fatal("the refused update changed the customer")
+	}
+	if n := c.count(t, `select count(*) from security.customer_access_audit
+where customer_id = $1 and result = 'over_quota'`, unseen); n != 1 {
+		t.Fatalf("%d over-quota audit rows name the customer, want 1", n)
+	}
+
+	// A customer already read this window costs nothing more: its update
+	// goes through and answers the new values, masked.
+	r = c.h.do("PATCH", c.base+"/customers/"+seen, c.staffA,
+		map[string]any{"external_ref": "changed-seen", "email": "new@example.test"})
+	c.h.mustStatus(r, 200, "update of a customer read already")
+	if !strings.Contains(string(r.Body), `"external_ref":"changed-seen"`) ||
+		strings.Contains(string(r.Body), "new@example.test") {
+		t.Fatalf("answer %s: want the new external_ref and a masked email", r.Body)
+	}
+	if n := c.count(t, `select count(*) from app.merchant_customers
+where id = $1 and external_ref = 'changed-seen'`, seen); n != 1 {
+		t.Fatal("the allowed update was not written")
+	}
+}

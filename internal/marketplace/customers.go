@@ -438,6 +438,16 @@ func (v *Vault) UpdateCustomer(ctx context.Context, q db.Querier, merchantID, id
 	if err != nil {
 		return Customer{}, err
 	}
+	// The customer is read through the audited door before anything is
+	// written: a caller over the read quota, or not allowed to see the
+	// customer, is refused (and audited, the refusal committing alone)
+	// with nothing changed. Reading back after the update instead would
+	// commit the update along with the over-quota audit row, and answer
+	// 429 for a change that was made.
+	c, err := GetCustomer(ctx, q, merchantID, id)
+	if err != nil {
+		return Customer{}, err
+	}
 	var found bool
 	err = q.QueryRow(ctx, `
 select app.update_customer($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
@@ -450,7 +460,25 @@ select app.update_customer($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $1
 	if !found {
 		return Customer{}, Missing("customer")
 	}
-	return GetCustomer(ctx, q, merchantID, id)
+	// The answer is what was read with the changes written over it, as
+	// app.update_customer applies them (a field left out keeps its value).
+	if in.ExternalRef != nil {
+		c.ExternalRef = in.ExternalRef
+	}
+	if in.Name != nil {
+		c.Name = deref(s.name.mask)
+	}
+	if in.Email != nil {
+		c.Email = deref(s.email.mask)
+	}
+	if in.Phone != nil {
+		c.Phone = s.phone.mask
+	}
+	if in.Address != nil {
+		c.Address = s.address.mask
+	}
+	c.UpdatedAt = time.Now().UTC()
+	return c, nil
 }
 
 // EraseCustomer forgets a customer (managers and owners): sealed values,
