@@ -270,7 +270,7 @@ func TestOrderCancelRestoresStock(t *testing.T) {
 	want("after canceling again", 10, 10)
 
 	s.setStock(mug, 3)
-	r := status("shipped")
+	r := status("pending")
 	if r.Status != 409 || !strings.Contains(string(r.Body), "not enough stock") {
 		t.Errorf("reopening without stock: %d %s, want 409", r.Status, r.Body)
 	}
@@ -370,4 +370,44 @@ func TestOrderPayments(t *testing.T) {
 			t.Errorf("stock %d after four orders of one, want 6", n)
 		}
 	})
+}
+
+// TestOrderStatusMovesForwardOnly: an order moves along its life cycle,
+// never back; a delivered order cannot be canceled to put its units back
+// in stock.
+func TestOrderStatusMovesForwardOnly(t *testing.T) {
+	t.Parallel()
+	s := newShop(t)
+	h := s.h
+	mug := s.item("mug", "BRL", 1000, 10)
+	o := h.created("POST", s.base+"/orders", s.owner, s.body(line{mug, 4}))
+	path := s.base + "/orders/" + o["id"].(string)
+	status := func(st string) response {
+		return h.do("PATCH", path, s.owner, map[string]string{"status": st})
+	}
+	for _, st := range []string{"processing", "processing", "shipped", "delivered"} {
+		h.mustStatus(status(st), 200, "to "+st)
+	}
+	for _, st := range []string{"canceled", "pending", "shipped", "unavailable"} {
+		r := status(st)
+		if r.Status != 409 || !strings.Contains(string(r.Body), "delivered") {
+			t.Errorf("delivered to %s: %d %s, want 409 naming the status", st, r.Status, r.Body)
+		}
+	}
+	if got := s.stock(mug); got != 6 {
+		t.Errorf("stock %d after refused moves of a delivered order, want 6", got)
+	}
+	var st string
+	if err := h.adminQuery(`select status from app.orders where id = $1`,
+		o["id"]).Scan(&st); err != nil || st != "delivered" {
+		t.Errorf("status %q (%v), want delivered", st, err)
+	}
+	// The database holds every writer to the table, not only the API.
+	var refused bool
+	err := h.adminQuery(`select true from (select 1) x
+where not exists (select 1 from app.order_transitions
+                  where from_status = 'shipped' and to_status = 'pending')`).Scan(&refused)
+	if err != nil || !refused {
+		t.Errorf("shipped -> pending is in the transition table (%v)", err)
+	}
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"regexp"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -21,6 +22,49 @@ import (
 var OrderStatuses = map[string]bool{
 	"pending": true, "processing": true, "invoiced": true, "shipped": true,
 	"delivered": true, "canceled": true, "unavailable": true,
+}
+
+// OrderTransitions lists, for each status, the statuses an order may move
+// to from it (migration 000021 holds every writer to the same table).
+// Setting the status an order has is always allowed and changes nothing.
+var OrderTransitions = map[string][]string{
+	"pending":     {"processing", "invoiced", "canceled", "unavailable"},
+	"processing":  {"invoiced", "shipped", "canceled", "unavailable"},
+	"invoiced":    {"processing", "shipped", "canceled", "unavailable"},
+	"shipped":     {"delivered"},
+	"unavailable": {"canceled"},
+	"canceled":    {"pending"},
+	"delivered":   nil,
+}
+
+// StatusPath returns the shortest series of statuses that moves an order
+// from one status to another, not counting from; nil when from is to or
+// when no series leads there. Importers use it to bring an order to the
+// status its history ended in, one allowed step at a time.
+func StatusPath(from, to string) []string {
+	prev := map[string]string{from: ""}
+	queue := []string{from}
+	for len(queue) > 0 {
+		at := queue[0]
+		queue = queue[1:]
+		if at == to {
+			break
+		}
+		for _, next := range OrderTransitions[at] {
+			if _, seen := prev[next]; !seen {
+				prev[next] = at
+				queue = append(queue, next)
+			}
+		}
+	}
+	if _, ok := prev[to]; !ok || from == to {
+		return nil
+	}
+	var path []string
+	for at := to; at != from; at = prev[at] {
+		path = append([]string{at}, path...)
+	}
+	return path
 }
 
 // PaymentMethods are the accepted payment methods.
@@ -268,8 +312,20 @@ func orderError(err error, noStock func(lineNo int) string) error {
 		return field("currency", "must be the currency of the items")
 	case "RA005":
 		return field("payments", "add up to more than the order total")
+	case "RA007":
+		return apperr.Wrap(apperr.Conflict, fmt.Sprintf(
+			"an order that is %s cannot move to that status; from %s it can move to: %s",
+			pe.Detail, pe.Detail, allowedNext(pe.Detail)), err)
 	}
 	return err
+}
+
+func allowedNext(from string) string {
+	next := OrderTransitions[from]
+	if len(next) == 0 {
+		return "nothing, it is final"
+	}
+	return strings.Join(next, ", ")
 }
 
 // queueLines inserts all lines in one statement, so the totals trigger runs
@@ -395,10 +451,11 @@ limit $5`, merchantID, status, p.AfterTime, p.AfterID, p.Limit)
 	return collect(rows, scanOrder)
 }
 
-// SetOrderStatus changes an order's status (members). Canceling an order
-// gives its items' stock back, once; moving a canceled order to any other
-// status takes the stock again, and answers 409 when it is no longer there
-// (both in the database, migration 000015).
+// SetOrderStatus changes an order's status (members), along
+// OrderTransitions only: any other change answers 409. Canceling an order
+// gives its items' stock back, once; reopening a canceled order takes the
+// stock again, and answers 409 when it is no longer there (both in the
+// database, migrations 000015 and 000021).
 func SetOrderStatus(ctx context.Context, q db.Querier, merchantID, id uuid.UUID, in OrderStatusInput) (Order, error) {
 	if in.Status == nil || !OrderStatuses[*in.Status] {
 		return Order{}, invalid("status", "is not a known order status")

@@ -2,6 +2,8 @@ package marketplace
 
 import (
 	"errors"
+	"slices"
+	"strings"
 	"testing"
 
 	"github.com/rampart-dev/rampart/internal/apperr"
@@ -60,5 +62,38 @@ func TestCustomerAddressRefusesControlCharacters(t *testing.T) {
 	in := CustomerInput{Name: ptr("Ana\x07 Souza")}
 	if got := field(in.validate(false)); got != "name" {
 		t.Fatalf("refused field %q, want name", got)
+	}
+}
+
+func TestStatusPath(t *testing.T) {
+	cases := []struct {
+		from, to string
+		want     string
+	}{
+		{"pending", "delivered", "processing shipped delivered"},
+		{"pending", "canceled", "canceled"},
+		{"pending", "unavailable", "unavailable"},
+		{"invoiced", "delivered", "shipped delivered"},
+		{"delivered", "canceled", ""},
+		{"pending", "pending", ""},
+		{"pending", "no-such-status", ""},
+	}
+	for _, c := range cases {
+		got := strings.Join(StatusPath(c.from, c.to), " ")
+		if got != c.want {
+			t.Errorf("%s -> %s: %q, want %q", c.from, c.to, got, c.want)
+		}
+	}
+	// Every step of every path is an allowed transition.
+	for from := range OrderTransitions {
+		for to := range OrderStatuses {
+			at := from
+			for _, next := range StatusPath(from, to) {
+				if !slices.Contains(OrderTransitions[at], next) {
+					t.Fatalf("%s -> %s steps %s -> %s", from, to, at, next)
+				}
+				at = next
+			}
+		}
 	}
 }

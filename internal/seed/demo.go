@@ -262,9 +262,7 @@ func createDemoOrders(ctx context.Context, v *marketplace.Vault, q db.Querier, m
 		if status == "pending" {
 			continue
 		}
-		_, err = marketplace.SetOrderStatus(ctx, q, merchantID, o.ID,
-			marketplace.OrderStatusInput{Status: &status})
-		if err != nil {
+		if err := advanceOrder(ctx, q, merchantID, o.ID, status); err != nil {
 			return fmt.Errorf("set order %d status: %w", j+1, err)
 		}
 	}

@@ -10,6 +10,8 @@ import (
 	"fmt"
 	"net"
 
+	"github.com/google/uuid"
+
 	"github.com/rampart-dev/rampart/internal/auth"
 	"github.com/rampart-dev/rampart/internal/db"
 	"github.com/rampart-dev/rampart/internal/marketplace"
@@ -143,4 +145,21 @@ func localURL(listen string) string {
 
 func isBadCredentials(err error) bool {
 	return errors.Is(err, auth.ErrBadCredentials)
+}
+
+// advanceOrder brings a new (pending) order to status one allowed step at
+// a time, as a merchant would move it along.
+func advanceOrder(ctx context.Context, q db.Querier, merchantID, orderID uuid.UUID, status string) error {
+	path := marketplace.StatusPath("pending", status)
+	if path == nil {
+		return fmt.Errorf("no way from pending to status %q", status)
+	}
+	for _, st := range path {
+		_, err := marketplace.SetOrderStatus(ctx, q, merchantID, orderID,
+			marketplace.OrderStatusInput{Status: &st})
+		if err != nil {
+			return err
+		}
+	}
+	return nil
 }

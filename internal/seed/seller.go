@@ -221,9 +221,7 @@ func (l *loader) order(ctx context.Context, q db.Querier, ms *merchantState, fre
 	if part.status == "pending" {
 		return nil
 	}
-	_, err = marketplace.SetOrderStatus(ctx, q, ms.id, o.ID,
-		marketplace.OrderStatusInput{Status: &part.status})
-	if err != nil {
+	if err := advanceOrder(ctx, q, ms.id, o.ID, part.status); err != nil {
 		return fmt.Errorf("set status: %w", err)
 	}
 	made.statuses++
