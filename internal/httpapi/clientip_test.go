@@ -5,6 +5,10 @@ import (
 	"net/netip"
 	"testing"
 
+	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
+	"go.uber.org/zap/zaptest/observer"
+
 	"github.com/rampart-dev/rampart/internal/httpapi"
 )
 
@@ -46,5 +50,42 @@ func TestClientIP(t *testing.T) {
 				t.Fatalf("got %q, want %q", got, c.want)
 			}
 		})
+	}
+}
+
+// TestRequestIDIsTheServers: a client cannot choose the request id that
+// events and audit rows carry; a trusted proxy can. The client's own id
+// is kept in the access log for correlation.
+func TestRequestIDIsTheServers(t *testing.T) {
+	t.Parallel()
+	h := setup(t, 2)
+	core, logs := observer.New(zapcore.InfoLevel)
+	get := func(srv *harness) string {
+		t.Helper()
+		req, _ := http.NewRequest("GET", srv.srv.URL+"/v1/market", nil)
+		req.Header.Set("X-Request-Id", "chosen-by-the-client-0001")
+		res, err := srv.client.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		return res.Header.Get("X-Request-Id")
+	}
+
+	direct := h.with(func(d *httpapi.Deps) { d.Log = zap.New(core) })
+	if id := get(direct); id == "chosen-by-the-client-0001" || id == "" {
+		t.Fatalf("a direct client set the request id to %q", id)
+	}
+	lines := logs.FilterMessage("request").FilterField(
+		zap.String("client_request_id", "chosen-by-the-client-0001")).Len()
+	if lines != 1 {
+		t.Errorf("%d access log lines carry the client's id, want 1", lines)
+	}
+
+	proxied := h.with(func(d *httpapi.Deps) {
+		d.ClientIP = httpapi.NewClientIP([]netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")})
+	})
+	if id := get(proxied); id != "chosen-by-the-client-0001" {
+		t.Fatalf("a trusted proxy's request id was replaced by %q", id)
 	}
 }

@@ -24,6 +24,7 @@ type ctxKey int
 
 const (
 	keyRequestID ctxKey = iota
+	keyClientRequestID
 	keyClientIP
 	keyPrincipal
 	keyLogInfo
@@ -59,18 +60,30 @@ func principal(r *http.Request) *auth.Principal {
 
 var requestIDRE = regexp.MustCompile(`^[A-Za-z0-9._-]{8,64}$`)
 
-// requestID takes a well-formed X-Request-Id from the caller or makes one,
-// and echoes it.
+// requestID gives every request an id of the server's making, echoed in
+// X-Request-Id and written to the access log, events and audit rows. A
+// caller's X-Request-Id is taken as the id only from a trusted proxy (a
+// load balancer that numbers requests): from anyone else it would let a
+// client put a chosen value, such as another user's request id, into the
+// audit trail. A well-formed id a client sends is kept beside it in the
+// access log as client_request_id, for correlating with a frontend's logs.
 func (s *Server) requestID(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		id := r.Header.Get("X-Request-Id")
-		if !requestIDRE.MatchString(id) {
+		sent := r.Header.Get("X-Request-Id")
+		if !requestIDRE.MatchString(sent) {
+			sent = ""
+		}
+		id := sent
+		if id == "" || !s.ClientIP.PeerTrusted(r.RemoteAddr) {
 			b := make([]byte, 12)
 			_, _ = rand.Read(b)
 			id = hex.EncodeToString(b)
 		}
 		w.Header().Set("X-Request-Id", id)
 		ctx := context.WithValue(r.Context(), keyRequestID, id)
+		if sent != "" && sent != id {
+			ctx = context.WithValue(ctx, keyClientRequestID, sent)
+		}
 		next.ServeHTTP(w, r.WithContext(ctx))
 	})
 }
@@ -142,6 +155,9 @@ func (s *Server) accessLog(next http.Handler) http.Handler {
 		if li.userID != "" {
 			fields = append(fields, zap.String("user_id", li.userID))
 		}
+		if c, _ := r.Context().Value(keyClientRequestID).(string); c != "" {
+			fields = append(fields, zap.String("client_request_id", c))
+		}
 		s.log.Log(levelFor(sw.status), "request", fields...)
 	})
 }
@@ -197,6 +213,17 @@ func (c *ClientIP) Resolve(h http.Header, remoteAddr string) string {
 		return ip
 	}
 	return peer
+}
+
+// PeerTrusted reports whether the TCP peer remoteAddr ("host:port") is in
+// the trusted proxy ranges. A nil resolver trusts nobody.
+func (c *ClientIP) PeerTrusted(remoteAddr string) bool {
+	if c == nil || len(c.trusted) == 0 {
+		return false
+	}
+	peer := realclientip.RemoteAddrStrategy{}.ClientIP(nil, remoteAddr)
+	addr, err := netip.ParseAddr(peer)
+	return err == nil && c.isTrusted(addr.Unmap())
 }
 
 func (c *ClientIP) isTrusted(a netip.Addr) bool {
