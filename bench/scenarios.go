@@ -239,6 +239,7 @@ func marketScript(*seller) string {
        title,
        category,
        price_cents,
+       currency,
        listed_at
 from app.market_items
 where (null::text is null or category = null::text)
@@ -247,6 +248,7 @@ where (null::text is null or category = null::text)
   and (null::uuid is null or merchant_id = null::uuid)
   and (null::timestamptz is null
        or (listed_at, id) < (null::timestamptz, null::uuid))
+  and (null::text is null or currency = null::text)
 order by listed_at desc, id desc
 limit %d;
 `, pageSize) + commit

@@ -87,6 +87,16 @@ func marketFilter(r *http.Request) (m.MarketFilter, error) {
 	if f.MaxPrice, err = optInt(r, "max_price_cents"); err != nil {
 		return f, err
 	}
+	if v := optString(r, "currency"); v != nil {
+		if err := m.CheckCurrency(*v); err != nil {
+			return f, err
+		}
+		f.Currency = v
+	}
+	if (f.MinPrice != nil || f.MaxPrice != nil) && f.Currency == nil {
+		return f, invalidField("currency",
+			"is required with min_price_cents or max_price_cents: prices compare within one currency")
+	}
 	if v := optString(r, "merchant_id"); v != nil {
 		id, err := parseUUID("merchant_id", *v)
 		if err != nil {

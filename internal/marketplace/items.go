@@ -86,7 +86,7 @@ func (in ItemInput) validate(create bool) error {
 		return invalid("price_cents", "must be between 0 and 100000000000")
 	}
 	if in.Currency != nil {
-		if err := checkCurrency(*in.Currency); err != nil {
+		if err := CheckCurrency(*in.Currency); err != nil {
 			return err
 		}
 	}

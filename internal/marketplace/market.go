@@ -17,12 +17,15 @@ type Listing struct {
 	Title      string    `json:"title"`
 	Category   string    `json:"category"`
 	PriceCents int64     `json:"price_cents"`
+	Currency   string    `json:"currency"`
 	ListedAt   time.Time `json:"listed_at"`
 }
 
-// MarketFilter narrows the public browse.
+// MarketFilter narrows the public browse. Price bounds are in cents of
+// Currency, which they need.
 type MarketFilter struct {
 	Category   *string
+	Currency   *string
 	MinPrice   *int64
 	MaxPrice   *int64
 	MerchantID *uuid.UUID
@@ -35,12 +38,13 @@ const listingColumns = `
   title,
   category,
   price_cents,
+  currency,
   listed_at`
 
 func scanListing(r scanner) (Listing, error) {
 	var l Listing
 	err := r.Scan(&l.ID, &l.MerchantID, &l.ItemID, &l.Title, &l.Category,
-		&l.PriceCents, &l.ListedAt)
+		&l.PriceCents, &l.Currency, &l.ListedAt)
 	return l, err
 }
 
@@ -53,9 +57,10 @@ where ($1::text is null or category = $1)
   and ($3::bigint is null or price_cents <= $3)
   and ($4::uuid is null or merchant_id = $4)
   and ($5::timestamptz is null or (listed_at, id) < ($5, $6))
+  and ($8::text is null or currency = $8)
 order by listed_at desc, id desc
 limit $7`, f.Category, f.MinPrice, f.MaxPrice, f.MerchantID, p.AfterTime,
-		p.AfterID, p.Limit)
+		p.AfterID, p.Limit, f.Currency)
 	if err != nil {
 		return nil, err
 	}
@@ -75,8 +80,9 @@ func ListMerchantListings(ctx context.Context, q db.Querier, merchantID uuid.UUI
 // merchant's item, an unpublished one and a missing one are all not_found.
 func ListItem(ctx context.Context, q db.Querier, merchantID, itemID uuid.UUID) (Listing, error) {
 	l, err := scanListing(q.QueryRow(ctx, `
-insert into app.market_items (merchant_id, item_id, category, price_cents, title)
-select i.merchant_id, i.id, i.category, i.price_cents, i.title
+insert into app.market_items (merchant_id, item_id, category, price_cents,
+                              title, currency)
+select i.merchant_id, i.id, i.category, i.price_cents, i.title, i.currency
 from app.merchant_items i
 where i.merchant_id = $1 and i.id = $2 and i.published
   and i.merchant_id = any ((select app.my_merchant_ids('staff'))::uuid[])

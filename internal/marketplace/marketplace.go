@@ -65,10 +65,10 @@ func checkLen(field, s string, min, max int) error {
 	return nil
 }
 
-// checkCurrency accepts an active ISO 4217 code in upper case, such as
+// CheckCurrency accepts an active ISO 4217 code in upper case, such as
 // BRL; an unknown code (ZZZ), lower case, or a code for no currency
 // at all (XXX, the testing code XTS, precious metals) is refused.
-func checkCurrency(code string) error {
+func CheckCurrency(code string) error {
 	u, err := currency.ParseISO(code)
 	if err != nil || code != strings.ToUpper(code) {
 		return invalid("currency", "must be an ISO 4217 code such as BRL")

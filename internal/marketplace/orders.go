@@ -167,7 +167,7 @@ func (in OrderInput) validate() error {
 		return invalid("payments", "must hold at most 10 payments")
 	}
 	if in.Currency != nil {
-		if err := checkCurrency(*in.Currency); err != nil {
+		if err := CheckCurrency(*in.Currency); err != nil {
 			return err
 		}
 	}
