@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/getkin/kin-openapi/openapi3"
@@ -236,12 +237,12 @@ func (v *Violation) Error() string { return v.Field + ": " + v.Reason }
 func violation(err error) *Violation {
 	var se *openapi3.SchemaError
 	if errors.As(err, &se) {
-		field := "/" + strings.Join(se.JSONPointer(), "/")
+		field := fieldPath(se.JSONPointer())
 		var re *openapi3filter.RequestError
 		if errors.As(err, &re) && re.Parameter != nil {
 			field = re.Parameter.Name
 		}
-		return &Violation{Field: field, Reason: se.Reason}
+		return &Violation{Field: field, Reason: plainReason(se.Reason)}
 	}
 	var re *openapi3filter.RequestError
 	if errors.As(err, &re) {
@@ -249,7 +250,45 @@ func violation(err error) *Violation {
 		if re.Parameter != nil {
 			field = re.Parameter.Name
 		}
-		return &Violation{Field: field, Reason: re.Reason}
+		reason := plainReason(re.Reason)
+		if reason == "" && re.Parameter == nil {
+			reason = "a JSON object is required"
+		} else if reason == "" {
+			reason = "is not valid"
+		}
+		return &Violation{Field: field, Reason: reason}
 	}
 	return &Violation{Field: "request", Reason: "does not match the API description"}
+}
+
+// fieldPath writes a JSON pointer's tokens the way every error of the
+// service names a field: lines[0].quantity. The empty pointer, the body
+// itself, is "body".
+func fieldPath(tokens []string) string {
+	var b strings.Builder
+	for _, t := range tokens {
+		if _, err := strconv.Atoi(t); err == nil {
+			b.WriteString("[" + t + "]")
+			continue
+		}
+		if b.Len() > 0 {
+			b.WriteByte('.')
+		}
+		b.WriteString(t)
+	}
+	if b.Len() == 0 {
+		return "body"
+	}
+	return b.String()
+}
+
+// plainReason keeps the validator's words unless they are about Go rather
+// than about the request, as its number decoding's are ("cannot convert
+// json.Number to float64" for 1e400).
+func plainReason(r string) string {
+	if strings.Contains(r, "json.") || strings.Contains(r, "float64") ||
+		strings.Contains(r, "int64") || strings.Contains(r, "strconv.") {
+		return "is not a number this field can hold"
+	}
+	return r
 }

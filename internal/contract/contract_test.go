@@ -301,3 +301,23 @@ func TestTransport(t *testing.T) {
 		}
 	})
 }
+
+func TestFieldPath(t *testing.T) {
+	for _, c := range []struct {
+		tokens []string
+		want   string
+	}{
+		{nil, "body"},
+		{[]string{"email"}, "email"},
+		{[]string{"lines", "0", "quantity"}, "lines[0].quantity"},
+		{[]string{"shipping_address", "zip"}, "shipping_address.zip"},
+		{[]string{"lines", "12"}, "lines[12]"},
+	} {
+		if got := fieldPath(c.tokens); got != c.want {
+			t.Errorf("%v: %q, want %q", c.tokens, got, c.want)
+		}
+	}
+	if r := plainReason("cannot convert json.Number to float64"); strings.Contains(r, "json") {
+		t.Errorf("a Go type in a reason: %q", r)
+	}
+}

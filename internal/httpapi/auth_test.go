@@ -133,7 +133,7 @@ where email = 'suspended@example.test' returning 1`).Scan(new(int)); err != nil 
 		r := h.do("POST", "/v1/auth/signup", "", map[string]string{
 			"email": "new@example.test", "password": "short"})
 		h.mustStatus(r, 400, "weak password")
-		if !strings.Contains(string(r.Body), `"field":"/password"`) {
+		if !strings.Contains(string(r.Body), `"field":"password"`) {
 			t.Errorf("the refusal does not name the field: %s", r.Body)
 		}
 	})

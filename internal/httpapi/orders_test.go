@@ -300,10 +300,10 @@ func TestOrderCurrency(t *testing.T) {
 
 	t.Run("lines in different currencies are refused", func(t *testing.T) {
 		s.refused(s.order(s.body(line{brl, 1}, line{usd, 1})), 400,
-			"line 1: item is in another currency", s.rows(), stocks)
+			`"field":"lines[1].item_id"`, s.rows(), stocks)
 		b := s.body(line{usd, 1}, line{brl, 1})
 		b["currency"] = "USD"
-		s.refused(s.order(b), 400, `"field":"lines"`, s.rows(), stocks)
+		s.refused(s.order(b), 400, `"field":"lines[1].item_id"`, s.rows(), stocks)
 	})
 
 	t.Run("the order takes its items' currency", func(t *testing.T) {

@@ -167,3 +167,29 @@ func TestPoolOfOne(t *testing.T) {
 	}
 	wg.Wait()
 }
+
+// TestInvalidBodiesAreExplained: every 400 names a field and a reason in
+// the request's terms, never Go's.
+func TestInvalidBodiesAreExplained(t *testing.T) {
+	t.Parallel()
+	h := setup(t, 2)
+	owner := h.user("explain@example.test")
+	shop := h.created("POST", "/v1/merchants", owner,
+		map[string]string{"name": "Explain", "slug": "explain-shop"})
+	items := "/v1/merchants/" + shop["id"].(string) + "/items"
+	for _, c := range []struct {
+		name, body, field string
+	}{
+		{"an empty body", "", `"field":"body"`},
+		{"a number too big for any field", `{"sku":"a","title":"t","price_cents":1e400}`, `"field":"price_cents"`},
+		{"a wrong type deep in an array", `{"sku":"a","title":"t","price_cents":1,"currency":5}`, `"field":"currency"`},
+	} {
+		r := h.do("POST", items, owner, c.body)
+		h.mustStatus(r, 400, c.name)
+		body := string(r.Body)
+		if !strings.Contains(body, c.field) || strings.Contains(body, `"reason":""`) ||
+			strings.Contains(body, "json.") || strings.Contains(body, "float64") {
+			t.Errorf("%s: %s", c.name, body)
+		}
+	}
+}

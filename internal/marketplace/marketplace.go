@@ -46,7 +46,11 @@ func invalid(field, reason string) error {
 // checkLen holds a text field to a length in characters and refuses
 // control characters, which no name, title or address needs and which
 // break the logs, CSV exports and terminals the text ends up in. A
-// description may hold line breaks and tabs.
+// description may hold line breaks and tabs. Bidirectional overrides and
+// isolates are refused too: they make a title on the public market read
+// differently from what it holds (U+202E turns "gpj.exe" into "exe.jpg").
+// The plain direction marks U+200E and U+200F, which right-to-left text
+// uses, stay allowed.
 func checkLen(field, s string, min, max int) error {
 	n := utf8.RuneCountInString(s)
 	if n < min || n > max {
@@ -54,6 +58,9 @@ func checkLen(field, s string, min, max int) error {
 	}
 	multiLine := field == "description"
 	for _, r := range s {
+		if bidiOverride(r) {
+			return invalid(field, "must not contain bidirectional override or isolate characters")
+		}
 		if !unicode.IsControl(r) || multiLine && (r == '\n' || r == '\r' || r == '\t') {
 			continue
 		}
@@ -63,6 +70,12 @@ func checkLen(field, s string, min, max int) error {
 		return invalid(field, "must not contain control characters")
 	}
 	return nil
+}
+
+// bidiOverride reports the embedding, override and isolate characters
+// U+202A..U+202E and U+2066..U+2069.
+func bidiOverride(r rune) bool {
+	return r >= 0x202A && r <= 0x202E || r >= 0x2066 && r <= 0x2069
 }
 
 // CheckCurrency accepts an active ISO 4217 code in upper case, such as

@@ -181,45 +181,47 @@ func (in OrderInput) validate() error {
 			return err
 		}
 	}
-	for _, l := range in.Lines {
-		if err := l.validate(); err != nil {
+	for i, l := range in.Lines {
+		if err := l.validate(fmt.Sprintf("lines[%d].", i)); err != nil {
 			return err
 		}
 	}
-	for _, p := range in.Payments {
-		if err := p.validate(); err != nil {
+	for i, p := range in.Payments {
+		if err := p.validate(fmt.Sprintf("payments[%d].", i)); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-func (l LineInput) validate() error {
+// validate checks one line; at is its place in the body, "lines[2].".
+func (l LineInput) validate(at string) error {
 	switch {
 	case l.ItemID == nil:
-		return invalid("lines.item_id", "is required")
+		return invalid(at+"item_id", "is required")
 	case l.Quantity < 1 || l.Quantity > 10000:
-		return invalid("lines.quantity", "must be 1 to 10000")
+		return invalid(at+"quantity", "must be 1 to 10000")
 	case l.FreightCents < 0 || l.FreightCents > 100_000_000:
-		return invalid("lines.freight_cents", "must be 0 to 100000000")
+		return invalid(at+"freight_cents", "must be 0 to 100000000")
 	}
 	return nil
 }
 
-func (p PaymentInput) validate() error {
+// validate checks one payment; at is its place in the body, "payments[0].".
+func (p PaymentInput) validate(at string) error {
 	switch {
 	case !PaymentMethods[p.Method]:
-		return invalid("payments.method", "is not a known payment method")
+		return invalid(at+"method", "is not a known payment method")
 	case p.Last4 != nil && !last4RE.MatchString(*p.Last4):
-		return invalid("payments.last4", "must be four digits")
+		return invalid(at+"last4", "must be four digits")
 	case p.Installments != nil && (*p.Installments < 1 || *p.Installments > 48):
-		return invalid("payments.installments", "must be 1 to 48")
+		return invalid(at+"installments", "must be 1 to 48")
 	case p.AmountCents < 0 || p.AmountCents > 100_000_000_000:
-		return invalid("payments.amount_cents", "is out of range")
+		return invalid(at+"amount_cents", "is out of range")
 	case p.ProviderToken != nil && len(*p.ProviderToken) > 128:
-		return invalid("payments.provider_token", "is too long")
+		return invalid(at+"provider_token", "is too long")
 	case p.Brand != nil && len(*p.Brand) > 32:
-		return invalid("payments.brand", "is too long")
+		return invalid(at+"brand", "is too long")
 	}
 	return nil
 }
@@ -305,9 +307,8 @@ func orderError(err error, noStock func(lineNo int) string) error {
 	case "RA002":
 		return apperr.Wrap(apperr.Conflict, noStock(lineNo), err)
 	case "RA003":
-		return field("lines", fmt.Sprintf("line %d: item is in another "+
-			"currency than the other lines; an order has one currency",
-			lineNo-1))
+		return field(fmt.Sprintf("lines[%d].item_id", lineNo-1),
+			"is in another currency than the other lines; an order has one currency")
 	case "RA004":
 		return field("currency", "must be the currency of the items")
 	case "RA005":

@@ -47,6 +47,9 @@ func TestItemTextAndCurrency(t *testing.T) {
 		}), ""},
 		{"a bell in a description", item(func(in *ItemInput) { in.Description = ptr("ring\a") }), "description"},
 		{"non-Latin text", item(func(in *ItemInput) { in.Title = ptr("Молотилка 咖啡 مطحنة") }), ""},
+		{"a right-to-left mark", item(func(in *ItemInput) { in.Title = ptr("\u200fمطحنة 2") }), ""},
+		{"a right-to-left override", item(func(in *ItemInput) { in.Title = ptr("grinder\u202egpj.exe") }), "title"},
+		{"an isolate in a description", item(func(in *ItemInput) { in.Description = ptr("a\u2067b") }), "description"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

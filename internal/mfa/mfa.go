@@ -28,9 +28,12 @@ var (
 	// against the session's challenge.
 	ErrInvalidCode = apperr.New(apperr.Unauthenticated, "invalid code")
 	// ErrLocked answers every code once a session presented five wrong
-	// ones: the session can no longer reach aal2; sign in again.
+	// ones, and every code of a new session once the account's sessions
+	// presented 20 in the last hour (migration 000017): the session can no
+	// longer reach aal2.
 	ErrLocked = apperr.New(apperr.Forbidden,
-		"too many invalid codes; sign in again")
+		"too many invalid codes: sign in again to get a new challenge; "+
+			"after many failures on this account, new challenges open after an hour")
 	// ErrNoFactor answers a factor id that is unknown or another user's,
 	// and a caller without a factor.
 	ErrNoFactor = apperr.New(apperr.NotFound, "factor not found")
