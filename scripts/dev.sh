@@ -7,12 +7,15 @@
 # made once into .data/dev.env and reused, so tokens and encrypted values
 # survive restarts. Variables already set in the environment win over that
 # file, and RAMPART_LISTEN / RAMPART_METRICS_LISTEN are passed through.
+# REDIS_URL is set to the local Redis when one answers and none is given.
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
 # shellcheck source=scripts/dburl.sh
 . scripts/dburl.sh
+# shellcheck source=scripts/redis.sh
+. scripts/redis.sh
 
 say() {
 	printf 'dev.sh: %s\n' "$*" >&2
@@ -123,6 +126,10 @@ main() {
 	DATABASE_URL=$migrate_url bin/rampart migrate up
 
 	export DATABASE_URL=$api_url
+	if [[ -z ${REDIS_URL:-} ]] && redis_answers; then
+		say "Redis answers on 127.0.0.1:6379: rate limits use it (set REDIS_URL to choose another)"
+		export REDIS_URL=redis://127.0.0.1:6379/0
+	fi
 
 	say "seeding demo data"
 	bin/rampart seed demo

@@ -17,31 +17,8 @@ say() {
 	printf 'test.sh: %s\n' "$*" >&2
 }
 
-# with_timeout runs a command under timeout(1) where there is one (macOS
-# has none by default).
-with_timeout() {
-	if command -v timeout >/dev/null; then
-		timeout "$@"
-	else
-		shift
-		"$@"
-	fi
-}
-
-redis_answers() {
-	if command -v redis-cli >/dev/null; then
-		local reply
-		reply=$(with_timeout 3 redis-cli -h 127.0.0.1 -p 6379 ping 2>&1)
-		[[ $reply == PONG ]]
-		return
-	fi
-	# No redis-cli: speak the protocol through bash's /dev/tcp.
-	(
-		exec 3<>/dev/tcp/127.0.0.1/6379 || exit 1
-		printf 'PING\r\n' >&3
-		read -r -t 3 reply <&3 && [[ $reply == +PONG* ]]
-	) 2>/dev/null
-}
+# shellcheck source=scripts/redis.sh
+. scripts/redis.sh
 
 if [[ -z ${RAMPART_TEST_DATABASE_URL:-} ]]; then
 	RAMPART_TEST_DATABASE_URL=$(bash scripts/pg.sh)
