@@ -8,7 +8,6 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/rampart-dev/rampart/internal/apperr"
-	"github.com/rampart-dev/rampart/internal/auth"
 	"github.com/rampart-dev/rampart/internal/cursor"
 	"github.com/rampart-dev/rampart/internal/marketplace"
 )
@@ -92,13 +91,4 @@ func parseUUID(field, v string) (uuid.UUID, error) {
 		return uuid.Nil, invalidField(field, "must be a UUID")
 	}
 	return id, nil
-}
-
-// normalizedEmail is the stored form of an email; invalid input passes
-// through unchanged and simply matches no account.
-func normalizedEmail(s string) string {
-	if e, err := auth.NormalizeEmail(s); err == nil {
-		return e
-	}
-	return s
 }
