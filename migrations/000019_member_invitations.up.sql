@@ -8,6 +8,13 @@ set local role rampart_owner;
 -- in their merchant without asking. Now an owner invites an email: the
 -- answer is the same whether or not an account has that email, and the
 -- membership exists only once the account holder accepts.
+--
+-- Accepting takes the invitation's secret token as well as an account with
+-- the invited email. Sign-up does not prove that someone owns an email
+-- address, so the email alone would let anyone who registers the invited
+-- address first take the membership. The owner gets the token once, in the
+-- answer to the invitation, and hands it to the person they mean (in the
+-- invitation link they send); only its SHA-256 is stored.
 create table app.merchant_invitations (
   id            uuid primary key default gen_random_uuid(),
   merchant_id   uuid not null references app.merchants (id) on delete cascade,
@@ -18,6 +25,7 @@ create table app.merchant_invitations (
   -- matches auth.users.email exactly.
   email         text not null check (length(email) between 3 and 254),
   role          text not null check (role in ('manager', 'staff')),
+  token_hash    bytea not null check (length(token_hash) = 32),
   invited_by    uuid references auth.users (id) on delete set null,
   created_at    timestamptz not null default now(),
   expires_at    timestamptz not null default now() + interval '7 days',
@@ -29,10 +37,14 @@ create index merchant_invitations_email on app.merchant_invitations (email);
 alter table app.merchant_invitations enable row level security;
 alter table app.merchant_invitations force row level security;
 
-grant select, delete on app.merchant_invitations to authenticated;
-grant insert (merchant_id, merchant_name, email, role, invited_by)
+grant select (id, merchant_id, merchant_name, email, role, invited_by,
+              created_at, expires_at)
   on app.merchant_invitations to authenticated;
-grant update (merchant_name, role, invited_by, created_at, expires_at)
+grant delete on app.merchant_invitations to authenticated;
+grant insert (merchant_id, merchant_name, email, role, token_hash, invited_by)
+  on app.merchant_invitations to authenticated;
+grant update (merchant_name, role, token_hash, invited_by, created_at,
+              expires_at)
   on app.merchant_invitations to authenticated;
 
 -- The invitee is the account whose email the invitation names.
@@ -88,10 +100,12 @@ create trigger merchant_invitations_limit
 
 -- accept_invitation makes the caller a member as the invitation says and
 -- removes it, returning the merchant id; NULL when there is no such live
--- invitation for the caller's email (another user's, expired, withdrawn).
--- A caller who already belongs keeps their role and the invitation is
--- used up. Security definer: the caller is not a member yet.
-create function app.accept_invitation(p_id uuid) returns uuid
+-- invitation for the caller's email with that token (another user's, a
+-- wrong token, expired, withdrawn). A caller who already belongs keeps
+-- their role and the invitation is used up. Security definer: the caller
+-- is not a member yet.
+create function app.accept_invitation(p_id uuid, p_token_hash bytea)
+returns uuid
 language plpgsql volatile security definer
 set search_path = ''
 as $$
@@ -105,6 +119,7 @@ begin
   delete from app.merchant_invitations i
   where i.id = p_id
     and i.email = (select u.email from auth.users u where u.id = uid)
+    and i.token_hash = p_token_hash
     and i.expires_at > now()
   returning * into inv;
   if not found then
@@ -121,6 +136,6 @@ $$;
 drop function app.add_member(uuid, text, text);
 
 revoke execute on function app.my_email(), app.limit_open_invitations(),
-  app.accept_invitation(uuid) from public;
-grant execute on function app.my_email(), app.accept_invitation(uuid)
+  app.accept_invitation(uuid, bytea) from public;
+grant execute on function app.my_email(), app.accept_invitation(uuid, bytea)
   to authenticated;

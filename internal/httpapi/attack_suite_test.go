@@ -371,7 +371,8 @@ func (a *arena) sideA() side {
 	s := side{"merchant": a.w.merchantA, "slug": "shop-a", "member": ids["spare"],
 		"session": claim(a.t, a.w.ownerA, "session_id"), "feature": a.feature()}
 	for _, k := range []string{"item", "pub", "pub2", "doomed_item", "listing",
-		"customer", "doomed_customer", "order", "invitation", "doomed_invitation"} {
+		"customer", "doomed_customer", "order", "invitation", "invitation_token",
+		"doomed_invitation"} {
 		s[k] = ids[k]
 	}
 	return s
@@ -398,10 +399,11 @@ func (a *arena) plantB() side {
 	s := side{"merchant": a.w.merchantB, "slug": "shop-b", "feature": a.feature(),
 		"session": claim(a.t, tok, "session_id"),
 		"member":  h.join(base, tok, "spare@b.example.test", "staff")["user_id"].(string),
-		"invitation": id("/invitations", map[string]string{
-			"email": "invitee@b.example.test", "role": "staff"}),
 		"doomed_invitation": id("/invitations", map[string]string{
 			"email": "doomed@b.example.test", "role": "staff"})}
+	inv := h.created("POST", base+"/invitations", tok, map[string]string{
+		"email": "invitee@b.example.test", "role": "staff"})
+	s["invitation"], s["invitation_token"] = inv["id"].(string), inv["token"].(string)
 	s["item"], s["pub"] = item("b-priv", false), item("b-pub", true)
 	s["pub2"], s["doomed_item"] = item("b-pub2", true), item("b-doomed", false)
 	s["listing"] = id("/market", map[string]string{"item_id": s["pub"]})
@@ -728,6 +730,9 @@ var examples = map[string]func(s side, n int64) any{
 	"createMerchant": func(_ side, n int64) any {
 		return obj("name", "Attack shop", "slug", fmt.Sprintf("attack-%d", n))
 	},
+	// The real token of the side's invitation: only its invitee, who is
+	// nobody in the matrix, may use it.
+	"acceptInvitation": func(s side, _ int64) any { return obj("token", s.get("invitation_token")) },
 	"invite": func(_ side, n int64) any {
 		return obj("email", fmt.Sprintf("invitee%d@example.test", n), "role", "staff")
 	},

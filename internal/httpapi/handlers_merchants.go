@@ -109,12 +109,18 @@ func (s *Server) myInvitations(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) acceptInvitation(w http.ResponseWriter, r *http.Request) error {
-	id, err := ids(r, "invitationID")
+	var in struct {
+		Token *string `json:"token"`
+	}
+	id, err := idsAndBody(w, r, &in, "invitationID")
 	if err != nil {
 		return err
 	}
+	if in.Token == nil || *in.Token == "" {
+		return invalidField("token", "is required: the token the inviter was given")
+	}
 	return txJSON(s, w, r, http.StatusOK, func(ctx context.Context, q db.Querier) (m.Member, error) {
-		return m.AcceptInvitation(ctx, q, id[0])
+		return m.AcceptInvitation(ctx, q, id[0], *in.Token)
 	})
 }
 

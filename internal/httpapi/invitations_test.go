@@ -25,11 +25,16 @@ func TestInvitations(t *testing.T) {
 		return h.created("POST", base+"/invitations", owner,
 			map[string]string{"email": email, "role": role})
 	}
+	accept := func(inv map[string]any, tok string) response {
+		t.Helper()
+		return h.do("POST", "/v1/me/invitations/"+inv["id"].(string)+"/accept", tok,
+			map[string]any{"token": inv["token"]})
+	}
 
 	t.Run("an email with an account and one without are answered alike", func(t *testing.T) {
 		with := invite("has-account@inv.example.test", "staff")
 		without := invite("no-account@inv.example.test", "staff")
-		for _, k := range []string{"id", "email", "created_at", "expires_at"} {
+		for _, k := range []string{"id", "email", "created_at", "expires_at", "token"} {
 			delete(with, k)
 			delete(without, k)
 		}
@@ -56,9 +61,9 @@ func TestInvitations(t *testing.T) {
 		if strings.Contains(string(r.Body), id) {
 			t.Fatalf("a stranger sees another's invitation: %s", r.Body)
 		}
-		h.mustStatus(h.do("POST", "/v1/me/invitations/"+id+"/accept", stranger, nil), 404, "stranger accepts")
+		h.mustStatus(accept(inv, stranger), 404, "stranger accepts with the token")
 		h.mustStatus(h.do("DELETE", "/v1/me/invitations/"+id, stranger, nil), 404, "stranger declines")
-		h.mustStatus(h.do("POST", "/v1/me/invitations/"+id+"/accept", owner, nil), 404, "the inviter accepts")
+		h.mustStatus(accept(inv, owner), 404, "the inviter accepts")
 
 		tok := h.login("has-account@inv.example.test")
 		r = h.do("GET", "/v1/me/invitations", tok, nil)
@@ -66,13 +71,16 @@ func TestInvitations(t *testing.T) {
 		if !strings.Contains(string(r.Body), id) || !strings.Contains(string(r.Body), "Invite Shop") {
 			t.Fatalf("the invitee does not see the invitation and the merchant's name: %s", r.Body)
 		}
-		r = h.do("POST", "/v1/me/invitations/"+id+"/accept", tok, nil)
+		if strings.Contains(string(r.Body), `"token"`) {
+			t.Fatalf("the invitee's list carries the token: %s", r.Body)
+		}
+		r = accept(inv, tok)
 		h.mustStatus(r, 200, "accept")
 		if !strings.Contains(string(r.Body), `"role":"manager"`) {
 			t.Fatalf("accepted as %s, want the renewed role manager", r.Body)
 		}
 		h.mustStatus(h.do("GET", base, tok, nil), 200, "merchant after accepting")
-		h.mustStatus(h.do("POST", "/v1/me/invitations/"+id+"/accept", tok, nil), 404, "accept twice")
+		h.mustStatus(accept(inv, tok), 404, "accept twice")
 	})
 
 	t.Run("an email is matched as sign-in matches it", func(t *testing.T) {
@@ -82,28 +90,51 @@ func TestInvitations(t *testing.T) {
 		}
 		// The account is made after the invitation.
 		tok := h.user("later@inv.example.test")
-		h.mustStatus(h.do("POST", "/v1/me/invitations/"+inv["id"].(string)+"/accept", tok, nil),
-			200, "accept after signing up")
+		h.mustStatus(accept(inv, tok), 200, "accept after signing up")
+	})
+
+	t.Run("registering the invited email is not enough without the token", func(t *testing.T) {
+		inv := invite("new.hire@inv.example.test", "manager")
+		// Sign-up does not prove the mailbox is the signer's: anyone can
+		// register the invited address before its owner does.
+		squatter := h.user("new.hire@inv.example.test")
+		path := "/v1/me/invitations/" + inv["id"].(string) + "/accept"
+		h.mustStatus(h.do("POST", path, squatter, map[string]any{}), 400, "no token")
+		h.mustStatus(h.do("POST", path, squatter, map[string]any{
+			"token": "inv_" + strings.Repeat("A", 43)}), 404, "a guessed token")
+		h.mustStatus(h.do("GET", base, squatter, nil), 404, "still outside the merchant")
+		// With the token the owner handed to the person they meant, it
+		// works, from that person's account.
+		h.mustStatus(accept(inv, squatter), 200, "with the token")
 	})
 
 	t.Run("withdrawn, declined and expired invitations cannot be accepted", func(t *testing.T) {
 		tok := h.user("late@inv.example.test")
-		w := invite("late@inv.example.test", "staff")["id"].(string)
-		h.mustStatus(h.do("DELETE", base+"/invitations/"+w, owner, nil), 204, "withdraw")
-		h.mustStatus(h.do("POST", "/v1/me/invitations/"+w+"/accept", tok, nil), 404, "withdrawn")
+		w := invite("late@inv.example.test", "staff")
+		h.mustStatus(h.do("DELETE", base+"/invitations/"+w["id"].(string), owner, nil), 204, "withdraw")
+		h.mustStatus(accept(w, tok), 404, "withdrawn")
 
-		d := invite("late@inv.example.test", "staff")["id"].(string)
-		h.mustStatus(h.do("DELETE", "/v1/me/invitations/"+d, tok, nil), 204, "decline")
-		h.mustStatus(h.do("POST", "/v1/me/invitations/"+d+"/accept", tok, nil), 404, "declined")
+		d := invite("late@inv.example.test", "staff")
+		h.mustStatus(h.do("DELETE", "/v1/me/invitations/"+d["id"].(string), tok, nil), 204, "decline")
+		h.mustStatus(accept(d, tok), 404, "declined")
 
-		e := invite("late@inv.example.test", "staff")["id"].(string)
+		old := invite("late@inv.example.test", "staff")
+		renewed := invite("late@inv.example.test", "staff")
+		if renewed["id"] != old["id"] || renewed["token"] == old["token"] {
+			t.Fatalf("renewal: id %v -> %v, token changed %v", old["id"], renewed["id"],
+				renewed["token"] != old["token"])
+		}
+		h.mustStatus(accept(old, tok), 404, "the token of before the renewal")
+
+		einv := invite("late@inv.example.test", "staff")
+		e := einv["id"].(string)
 		var n int
 		if err := h.adminQuery(`with x as (update app.merchant_invitations
 set expires_at = now() - interval '1 second' where id = $1 returning 1)
 select count(*) from x`, e).Scan(&n); err != nil || n != 1 {
 			t.Fatalf("expire: %d %v", n, err)
 		}
-		h.mustStatus(h.do("POST", "/v1/me/invitations/"+e+"/accept", tok, nil), 404, "expired")
+		h.mustStatus(accept(einv, tok), 404, "expired")
 		h.mustStatus(h.do("GET", base, tok, nil), 404, "still not a member")
 	})
 

@@ -265,14 +265,14 @@ from auth.users u where u.id = s.user_id and u.email = $1`, email); err != nil {
 
 // join makes the account of email a member of the merchant at base (a
 // path such as /v1/merchants/ID) the way people do it: the owner, whose
-// session must be at aal2, invites the email, and its holder signs in and
-// accepts. It returns the membership.
+// session must be at aal2, invites the email and passes the token on, and
+// its holder signs in and accepts with it. It returns the membership.
 func (h *harness) join(base, owner, email, role string) map[string]any {
 	h.t.Helper()
 	inv := h.created("POST", base+"/invitations", owner,
 		map[string]string{"email": email, "role": role})
 	r := h.do("POST", "/v1/me/invitations/"+inv["id"].(string)+"/accept",
-		h.login(email), nil)
+		h.login(email), map[string]any{"token": inv["token"]})
 	h.mustStatus(r, 200, "accept the invitation of "+email)
 	var m map[string]any
 	r.json(h.t, &m)

@@ -53,6 +53,7 @@ func plant(t *testing.T) *tenants {
 		inv := h.created("POST", base+"/invitations", w.ownerA,
 			map[string]string{"email": k + "@invitee.example.test", "role": "staff"})
 		w.ids[k] = inv["id"].(string)
+		w.ids[k+"_token"] = inv["token"].(string)
 	}
 
 	h.mustStatus(h.do("PATCH", base+"/page", w.ownerA, map[string]any{
@@ -122,7 +123,7 @@ func (w *tenants) endpoints() []endpoint {
 		{"GET", m + "/invitations", nil, expect{401, 404, 404, 403, 200}},
 		{"POST", m + "/invitations", fixed(map[string]string{"email": "newbie@a.example.test", "role": "staff"}), expect{401, 404, 404, 403, 201}},
 		{"DELETE", m + "/invitations/" + id("doomed_invitation"), nil, expect{401, 404, 404, 403, 204}},
-		{"POST", "/v1/me/invitations/" + id("invitation") + "/accept", nil, expect{401, 404, 404, 404, 404}},
+		{"POST", "/v1/me/invitations/" + id("invitation") + "/accept", fixed(map[string]string{"token": id("invitation_token")}), expect{401, 404, 404, 404, 404}},
 		{"DELETE", "/v1/me/invitations/" + id("invitation"), nil, expect{401, 404, 404, 404, 404}},
 		{"DELETE", m + "/members/" + id("spare"), nil, expect{401, 404, 404, 403, 204}},
 		{"GET", m + "/page", nil, expect{401, 404, 404, 200, 200}},

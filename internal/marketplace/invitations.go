@@ -2,6 +2,9 @@ package marketplace
 
 import (
 	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
 	"errors"
 	"time"
 
@@ -25,6 +28,24 @@ type Invitation struct {
 	Role         string    `json:"role"`
 	CreatedAt    time.Time `json:"created_at"`
 	ExpiresAt    time.Time `json:"expires_at"`
+	// Token is the secret the invitee accepts with. It is set only in the
+	// answer to Invite, once: the database keeps its SHA-256.
+	Token string `json:"token,omitempty"`
+}
+
+// newInvitationToken returns a fresh invitation token and its SHA-256.
+// 256 random bits need no key: the hash only keeps a stolen database
+// from holding usable tokens.
+func newInvitationToken() (string, []byte) {
+	b := make([]byte, 32)
+	_, _ = rand.Read(b)
+	tok := "inv_" + base64.RawURLEncoding.EncodeToString(b)
+	return tok, invitationTokenHash(tok)
+}
+
+func invitationTokenHash(tok string) []byte {
+	h := sha256.Sum256([]byte(tok))
+	return h[:]
 }
 
 // InvitationInput is the body of an invitation. Email must be normalised
@@ -42,9 +63,11 @@ func scanInvitation(r scanner) (Invitation, error) {
 		&i.CreatedAt, &i.ExpiresAt)
 }
 
-// Invite invites email to the merchant as role (owners only, at aal2). An
-// open invitation of the same email is renewed: new role, new week. A
-// merchant holds at most 100 open invitations (409 beyond).
+// Invite invites email to the merchant as role (owners only, at aal2) and
+// returns the invitation with its token, which the owner hands to the
+// person they mean. An open invitation of the same email is renewed: new
+// role, new week, new token (the old one stops working). A merchant holds
+// at most 100 open invitations (409 beyond).
 func Invite(ctx context.Context, q db.Querier, merchantID uuid.UUID, email, role string) (Invitation, error) {
 	if role != "manager" && role != "staff" {
 		return Invitation{}, invalid("role", "must be manager or staff")
@@ -52,16 +75,17 @@ func Invite(ctx context.Context, q db.Querier, merchantID uuid.UUID, email, role
 	if err := requireOwnerAAL2(ctx, q, merchantID); err != nil {
 		return Invitation{}, err
 	}
+	tok, hash := newInvitationToken()
 	rows, err := q.Query(ctx, `
 insert into app.merchant_invitations as i
-  (merchant_id, merchant_name, email, role, invited_by)
-select m.id, m.name, $2, $3, auth.uid()
+  (merchant_id, merchant_name, email, role, token_hash, invited_by)
+select m.id, m.name, $2, $3, $4, auth.uid()
 from app.merchants m where m.id = $1
 on conflict (merchant_id, email) do update
 set merchant_name = excluded.merchant_name, role = excluded.role,
-    invited_by = excluded.invited_by, created_at = now(),
-    expires_at = now() + interval '7 days'
-returning `+invitationColumns, merchantID, email, role)
+    token_hash = $4, invited_by = excluded.invited_by,
+    created_at = now(), expires_at = now() + interval '7 days'
+returning `+invitationColumns, merchantID, email, role, hash)
 	if err != nil {
 		return Invitation{}, err
 	}
@@ -76,6 +100,7 @@ returning `+invitationColumns, merchantID, email, role)
 	case len(got) == 0:
 		return Invitation{}, Missing("merchant")
 	}
+	got[0].Token = tok
 	return got[0], nil
 }
 
@@ -129,13 +154,14 @@ limit 500`)
 	return collect(rows, scanInvitation)
 }
 
-// AcceptInvitation makes the caller a member as the invitation says. An
-// invitation that is not the caller's, expired or withdrawn is not_found.
-// A caller who already belongs keeps their role.
-func AcceptInvitation(ctx context.Context, q db.Querier, id uuid.UUID) (Member, error) {
+// AcceptInvitation makes the caller a member as the invitation says,
+// given its token. An invitation that is not the caller's, a wrong token,
+// an expired or withdrawn invitation are all not_found. A caller who
+// already belongs keeps their role.
+func AcceptInvitation(ctx context.Context, q db.Querier, id uuid.UUID, token string) (Member, error) {
 	var merchantID *uuid.UUID
-	if err := q.QueryRow(ctx, `select app.accept_invitation($1)`, id).
-		Scan(&merchantID); err != nil {
+	if err := q.QueryRow(ctx, `select app.accept_invitation($1, $2)`, id,
+		invitationTokenHash(token)).Scan(&merchantID); err != nil {
 		return Member{}, err
 	}
 	if merchantID == nil {

@@ -111,56 +111,52 @@ func seedDemoMerchant(ctx context.Context, d Deps, m *demoMerchant) (secret stri
 	if err != nil {
 		return "", err
 	}
+	invited := map[string]marketplace.Invitation{}
 	err = asUser(ctx, d, p, reqID, func(q db.Querier) error {
-		return buildDemoMerchant(ctx, d.Vault, q, m)
+		return buildDemoMerchant(ctx, d.Vault, q, m, invited)
 	})
 	if err != nil {
 		return "", err
 	}
 	for _, r := range []demoRole{demoManager, demoStaff} {
-		if err := acceptDemoInvitation(ctx, d, reqID, m.email(r), r.password); err != nil {
+		inv := invited[m.email(r)]
+		if err := acceptDemoInvitation(ctx, d, reqID, m.email(r), r.password, inv); err != nil {
 			return "", fmt.Errorf("%s joins: %w", r.role, err)
 		}
 	}
 	return secret, nil
 }
 
-// acceptDemoInvitation signs in as a demo member and accepts every
-// invitation addressed to them, as the member would in the API.
-func acceptDemoInvitation(ctx context.Context, d Deps, reqID, email, pw string) (err error) {
+// acceptDemoInvitation signs in as a demo member and accepts the
+// invitation with the token the owner passed on, as the member would in
+// the API.
+func acceptDemoInvitation(ctx context.Context, d Deps, reqID, email, pw string, inv marketplace.Invitation) (err error) {
 	p, err := signIn(ctx, d, reqID, email, pw)
 	if err != nil {
 		return fmt.Errorf("sign in %s: %w", email, err)
 	}
 	defer func() { err = errors.Join(err, signOut(ctx, d, reqID, p)) }()
 	return asUser(ctx, d, p, reqID+"-join", func(q db.Querier) error {
-		invs, err := marketplace.MyInvitations(ctx, q)
-		if err != nil {
-			return err
-		}
-		for _, inv := range invs {
-			if _, err := marketplace.AcceptInvitation(ctx, q, inv.ID); err != nil {
-				return err
-			}
-		}
-		return nil
+		_, err := marketplace.AcceptInvitation(ctx, q, inv.ID, inv.Token)
+		return err
 	})
 }
 
-// buildDemoMerchant creates the merchant, invites its members, and
-// creates its page, items, customers and orders, as its owner, in one
-// transaction.
-func buildDemoMerchant(ctx context.Context, v *marketplace.Vault, q db.Querier, m *demoMerchant) error {
+// buildDemoMerchant creates the merchant, invites its members (into
+// invited, by email), and creates its page, items, customers and orders,
+// as its owner, in one transaction.
+func buildDemoMerchant(ctx context.Context, v *marketplace.Vault, q db.Querier, m *demoMerchant, invited map[string]marketplace.Invitation) error {
 	mer, err := marketplace.CreateMerchant(ctx, q,
 		marketplace.MerchantInput{Name: &m.name, Slug: &m.slug})
 	if err != nil {
 		return fmt.Errorf("create merchant: %w", err)
 	}
 	for _, r := range []demoRole{demoManager, demoStaff} {
-		_, err := marketplace.Invite(ctx, q, mer.ID, m.email(r), r.role)
+		inv, err := marketplace.Invite(ctx, q, mer.ID, m.email(r), r.role)
 		if err != nil {
 			return fmt.Errorf("invite %s: %w", r.role, err)
 		}
+		invited[m.email(r)] = inv
 	}
 	if err := publishDemoPage(ctx, q, mer.ID, m); err != nil {
 		return err
