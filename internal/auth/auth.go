@@ -11,6 +11,7 @@ import (
 	"net/mail"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/google/uuid"
 
@@ -117,12 +118,22 @@ func DBPrincipal(p *Principal, m Meta) db.Principal {
 func NormalizeEmail(s string) (string, error) {
 	e := pii.NormalizeEmail(s)
 	addr, err := mail.ParseAddress(e)
-	if err != nil || addr.Address != e || addr.Name != "" ||
+	if err != nil || addr.Address != e || addr.Name != "" || invisibleRune(e) ||
 		len(e) > 254 || !strings.Contains(e[strings.LastIndex(e, "@"):], ".") {
 		return "", apperr.InvalidFields(apperr.FieldError{Field: "email",
 			Reason: "must be a plain email address"})
 	}
 	return e, nil
+}
+
+// invisibleRune reports a character no address needs and that changes how
+// one displays: controls, format characters (bidirectional overrides, zero
+// width joiners, the byte order mark) and line or paragraph separators.
+// "evil\u202etset.elpmaxe@x.test" would otherwise show as someone else's.
+func invisibleRune(s string) bool {
+	return strings.IndexFunc(s, func(r rune) bool {
+		return unicode.In(r, unicode.Cc, unicode.Cf, unicode.Zl, unicode.Zp)
+	}) >= 0
 }
 
 // Signup creates an account. It answers the same whether or not the email

@@ -79,6 +79,12 @@ from auth.users u where u.id = s.user_id and u.email = 'owner@a.example.test'`)
 	t.Run("a reason is required", func(t *testing.T) {
 		c.h.mustStatus(c.h.do("POST", path, c.ownerA, map[string]string{}),
 			400, "no reason")
+		// The reason goes into the audit trail: nothing that would forge a
+		// line or hide text when the trail is read.
+		for _, reason := range []string{"parcel\nresult=allowed", "parcel\x1b[2J", "parcel \u202eok"} {
+			r := c.h.do("POST", path, c.ownerA, map[string]string{"reason": reason})
+			c.h.mustStatus(r, 400, fmt.Sprintf("reason %q", reason))
+		}
 	})
 
 	t.Run("an owner at aal2 sees the plain values, audited with the reason", func(t *testing.T) {

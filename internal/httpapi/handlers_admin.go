@@ -15,6 +15,7 @@ import (
 
 	"github.com/rampart-dev/rampart/internal/apperr"
 	"github.com/rampart-dev/rampart/internal/db"
+	"github.com/rampart-dev/rampart/internal/marketplace"
 )
 
 // adminRoutes are the platform admins' incident tools. Every one runs
@@ -125,6 +126,11 @@ func (s *Server) adminEventStatus(status string) handler {
 		if in.Note != nil && len(*in.Note) > 1000 {
 			return invalidField("note", "at most 1000 characters")
 		}
+		if in.Note != nil {
+			if err := marketplace.CheckText("note", *in.Note, 0, 1000); err != nil {
+				return err
+			}
+		}
 		return s.noContent(w, r, func(ctx context.Context, q db.Querier) error {
 			return found(q.QueryRow(ctx,
 				`select security.admin_set_event_status($1, $2, $3)`, id, status, in.Note), "event")
@@ -190,6 +196,9 @@ func (s *Server) adminBlock(w http.ResponseWriter, r *http.Request) error {
 	if len(in.Reason) < 3 || len(in.Reason) > 200 {
 		return invalidField("reason", "3 to 200 characters")
 	}
+	if err := marketplace.CheckText("reason", in.Reason, 3, 200); err != nil {
+		return err
+	}
 	var dur *time.Duration
 	if in.DurationSeconds != nil {
 		if *in.DurationSeconds < 60 || *in.DurationSeconds > 365*24*3600 {
@@ -246,6 +255,9 @@ func (s *Server) adminSuspend(w http.ResponseWriter, r *http.Request) error {
 	}
 	if len(in.Reason) < 3 || len(in.Reason) > 200 {
 		return invalidField("reason", "3 to 200 characters")
+	}
+	if err := marketplace.CheckText("reason", in.Reason, 3, 200); err != nil {
+		return err
 	}
 	return s.noContent(w, r, func(ctx context.Context, q db.Querier) error {
 		return found(q.QueryRow(ctx, `select security.admin_suspend($1, $2)`,

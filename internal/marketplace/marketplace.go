@@ -46,7 +46,8 @@ func invalid(field, reason string) error {
 // checkLen holds a text field to a length in characters and refuses
 // control characters, which no name, title or address needs and which
 // break the logs, CSV exports and terminals the text ends up in. A
-// description may hold line breaks and tabs. Bidirectional overrides and
+// description, and an admin's note on an event, may hold line breaks and
+// tabs. Bidirectional overrides and
 // isolates are refused too: they make a title on the public market read
 // differently from what it holds (U+202E turns "gpj.exe" into "exe.jpg").
 // The plain direction marks U+200E and U+200F, which right-to-left text
@@ -56,10 +57,16 @@ func checkLen(field, s string, min, max int) error {
 	if n < min || n > max {
 		return invalid(field, fmt.Sprintf("must be %d to %d characters", min, max))
 	}
-	multiLine := field == "description"
+	multiLine := field == "description" || field == "note"
 	for _, r := range s {
 		if bidiOverride(r) {
 			return invalid(field, "must not contain bidirectional override or isolate characters")
+		}
+		if !multiLine && (r == '\u2028' || r == '\u2029') {
+			return invalid(field, "must be one line")
+		}
+		if r == '\ufeff' {
+			return invalid(field, "must not contain a byte order mark")
 		}
 		if !unicode.IsControl(r) || multiLine && (r == '\n' || r == '\r' || r == '\t') {
 			continue
@@ -70,6 +77,14 @@ func checkLen(field, s string, min, max int) error {
 		return invalid(field, "must not contain control characters")
 	}
 	return nil
+}
+
+// CheckText holds a single-line text field that is not part of the
+// domain's inputs, such as a reveal's reason, to the rules of every text
+// field: length in characters, no control characters, no bidirectional
+// overrides.
+func CheckText(field, s string, min, max int) error {
+	return checkLen(field, s, min, max)
 }
 
 // bidiOverride reports the embedding, override and isolate characters

@@ -223,6 +223,16 @@ func (p PaymentInput) validate(at string) error {
 	case p.Brand != nil && len(*p.Brand) > 32:
 		return invalid(at+"brand", "is too long")
 	}
+	if p.ProviderToken != nil {
+		if err := checkLen(at+"provider_token", *p.ProviderToken, 1, 128); err != nil {
+			return err
+		}
+	}
+	if p.Brand != nil {
+		if err := checkLen(at+"brand", *p.Brand, 1, 32); err != nil {
+			return err
+		}
+	}
 	return nil
 }
 

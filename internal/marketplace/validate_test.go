@@ -50,6 +50,9 @@ func TestItemTextAndCurrency(t *testing.T) {
 		{"a right-to-left mark", item(func(in *ItemInput) { in.Title = ptr("\u200fمطحنة 2") }), ""},
 		{"a right-to-left override", item(func(in *ItemInput) { in.Title = ptr("grinder\u202egpj.exe") }), "title"},
 		{"an isolate in a description", item(func(in *ItemInput) { in.Description = ptr("a\u2067b") }), "description"},
+		{"a line separator in a title", item(func(in *ItemInput) { in.Title = ptr("a\u2028b") }), "title"},
+		{"a line separator in a description", item(func(in *ItemInput) { in.Description = ptr("a\u2028b") }), ""},
+		{"a byte order mark", item(func(in *ItemInput) { in.Title = ptr("\ufeffkettle") }), "title"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -97,6 +100,24 @@ func TestStatusPath(t *testing.T) {
 				}
 				at = next
 			}
+		}
+	}
+}
+
+func TestPaymentTextIsChecked(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		p    PaymentInput
+		want string
+	}{
+		{"a plain brand", PaymentInput{Method: "pix", Brand: ptr("visa")}, ""},
+		{"escape in a brand", PaymentInput{Method: "pix", Brand: ptr("Vi\x1b[2Jsa")}, "payments[0].brand"},
+		{"override in a token", PaymentInput{Method: "pix", ProviderToken: ptr("tok\u202e")}, "payments[0].provider_token"},
+		{"NUL in a token", PaymentInput{Method: "pix", ProviderToken: ptr("tok\x00")}, "payments[0].provider_token"},
+	} {
+		err := c.p.validate("payments[0].")
+		if got := field(err); got != c.want || (c.want == "" && err != nil) {
+			t.Errorf("%s: refused %q (%v), want %q", c.name, got, err, c.want)
 		}
 	}
 }
