@@ -18,6 +18,7 @@ set local role rampart_owner;
 --   RA003  the order's lines are in different currencies
 --   RA004  the lines' currency is not the order's currency
 --   RA005  the payments add up to more than the order total
+--   RA008  a canceled order cannot reopen: an item of the line is gone
 
 -- Runs once per insert statement on order_lines, after the composite
 -- foreign keys (row triggers) have checked that every item is the
@@ -138,7 +139,8 @@ create trigger order_payments_within_total
 
 -- Canceling gives the order's units back to the items that still exist;
 -- leaving canceled takes them again, in item id order, or raises RA002
--- naming the first line of an item that no longer has them. The row lock
+-- naming the first line of an item that no longer has them, or RA008
+-- naming the first line whose item was deleted meanwhile. The row lock
 -- on the order makes each transition happen once: a second, concurrent
 -- cancel sees the order already canceled and changes nothing.
 create function app.order_status_stock() returns trigger
@@ -147,8 +149,19 @@ set search_path = ''
 as $$
 declare
   r record;
+  gone integer;
   releasing boolean := new.status = 'canceled';
 begin
+  if not releasing then
+    select min(l.line_no) into gone
+    from app.order_lines l
+    where l.order_id = new.id and l.item_id is null;
+    if gone is not null then
+      raise exception using errcode = 'RA008',
+        message = 'an item of the order no longer exists',
+        detail = gone::text;
+    end if;
+  end if;
   for r in
     select l.item_id, sum(l.quantity) as qty, min(l.line_no) as line_no
     from app.order_lines l

@@ -287,7 +287,8 @@ func fieldPath(tokens []string) string {
 // json.Number to float64" for 1e400).
 func plainReason(r string) string {
 	if strings.Contains(r, "json.") || strings.Contains(r, "float64") ||
-		strings.Contains(r, "int64") || strings.Contains(r, "strconv.") {
+		strings.Contains(r, "int64") || strings.Contains(r, "int32") ||
+		strings.Contains(r, "strconv.") || strings.Contains(r, "9223372036854775807") {
 		return "is not a number this field can hold"
 	}
 	return r

@@ -271,7 +271,7 @@ func TestOrderCancelRestoresStock(t *testing.T) {
 
 	s.setStock(mug, 3)
 	r := status("pending")
-	if r.Status != 409 || !strings.Contains(string(r.Body), "not enough stock") {
+	if r.Status != 409 || !strings.Contains(string(r.Body), "line 0: not enough stock") {
 		t.Errorf("reopening without stock: %d %s, want 409", r.Status, r.Body)
 	}
 	want("after a refused reopen", 3, 10)
@@ -409,5 +409,26 @@ where not exists (select 1 from app.order_transitions
                   where from_status = 'shipped' and to_status = 'pending')`).Scan(&refused)
 	if err != nil || !refused {
 		t.Errorf("shipped -> pending is in the transition table (%v)", err)
+	}
+}
+
+// TestCanceledOrderOfADeletedItemStaysCanceled: reopening takes the units
+// again, so an order whose item was deleted meanwhile cannot reopen.
+func TestCanceledOrderOfADeletedItemStaysCanceled(t *testing.T) {
+	t.Parallel()
+	s := newShop(t)
+	h := s.h
+	mug := s.item("mug", "BRL", 1000, 10)
+	cup := s.item("cup", "BRL", 500, 10)
+	o := h.created("POST", s.base+"/orders", s.owner, s.body(line{mug, 1}, line{cup, 2}))
+	path := s.base + "/orders/" + o["id"].(string)
+	h.mustStatus(h.do("PATCH", path, s.owner, map[string]string{"status": "canceled"}), 200, "cancel")
+	h.mustStatus(h.do("DELETE", s.base+"/items/"+cup, s.owner, nil), 204, "delete the cup")
+	r := h.do("PATCH", path, s.owner, map[string]string{"status": "pending"})
+	if r.Status != 409 || !strings.Contains(string(r.Body), "line 1: its item was deleted") {
+		t.Fatalf("reopen without the cup: %d %s, want 409 naming line 1", r.Status, r.Body)
+	}
+	if got := s.stock(mug); got != 10 {
+		t.Errorf("mug stock %d after the refused reopen, want 10", got)
 	}
 }

@@ -183,12 +183,14 @@ func TestInvalidBodiesAreExplained(t *testing.T) {
 		{"an empty body", "", `"field":"body"`},
 		{"a number too big for any field", `{"sku":"a","title":"t","price_cents":1e400}`, `"field":"price_cents"`},
 		{"a wrong type deep in an array", `{"sku":"a","title":"t","price_cents":1,"currency":5}`, `"field":"currency"`},
+		{"a stock past int32", `{"sku":"a","title":"t","price_cents":1,"stock":3000000000}`, `"field":"stock"`},
 	} {
 		r := h.do("POST", items, owner, c.body)
 		h.mustStatus(r, 400, c.name)
 		body := string(r.Body)
 		if !strings.Contains(body, c.field) || strings.Contains(body, `"reason":""`) ||
-			strings.Contains(body, "json.") || strings.Contains(body, "float64") {
+			strings.Contains(body, "json.") || strings.Contains(body, "float64") ||
+			strings.Contains(body, "int32") || strings.Contains(body, "9223372036854775807") {
 			t.Errorf("%s: %s", c.name, body)
 		}
 	}

@@ -323,6 +323,9 @@ func orderError(err error, noStock func(lineNo int) string) error {
 		return field("currency", "must be the currency of the items")
 	case "RA005":
 		return field("payments", "add up to more than the order total")
+	case "RA008":
+		return apperr.Wrap(apperr.Conflict, fmt.Sprintf(
+			"line %d: its item was deleted; the order cannot reopen", lineNo-1), err)
 	case "RA007":
 		return apperr.Wrap(apperr.Conflict, fmt.Sprintf(
 			"an order that is %s cannot move to that status; from %s it can move to: %s",
@@ -476,8 +479,8 @@ update app.orders set status = $3, updated_at = now()
 where merchant_id = $1 and id = $2`, merchantID, id, *in.Status)
 	if err != nil {
 		return Order{}, orderError(err, func(lineNo int) string {
-			return fmt.Sprintf("line_no %d: not enough stock to reopen "+
-				"the order", lineNo)
+			return fmt.Sprintf("line %d: not enough stock to reopen "+
+				"the order", lineNo-1)
 		})
 	}
 	if tag.RowsAffected() == 0 {
