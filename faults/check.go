@@ -69,7 +69,7 @@ func (l *load) prefix(phase string) string {
 }
 
 // checkAudit: every customer read answered 2xx has its audit row, found
-// by the request id the client sent.
+// by the request id the server answered with.
 func checkAudit(ctx context.Context, c *pgx.Conn, o *outcome) error {
 	var served []string
 	for _, r := range o.recs {

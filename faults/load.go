@@ -35,7 +35,7 @@ type record struct {
 	status int // 0: no HTTP answer (connection refused, timeout)
 	code   string
 	err    string
-	reqID  string
+	reqID  string // ours until the server answers, then the server's
 	ref    string // order external_ref
 	total  int64  // order total the request should produce
 	// leak is set when a customer read that did not succeed still carried
@@ -216,6 +216,11 @@ func (l *load) send(r *record, method, path, token string, in any) []byte {
 	if err != nil {
 		r.end, r.err = time.Now(), err.Error()
 		return nil
+	}
+	// The server numbers requests itself (a client's X-Request-Id is only
+	// logged beside its own): audit rows carry the id it answers with.
+	if id := res.Header.Get("X-Request-Id"); id != "" {
+		r.reqID = id
 	}
 	body, err := io.ReadAll(io.LimitReader(res.Body, 1<<20))
 	res.Body.Close()

@@ -18,6 +18,8 @@ import (
 	"strconv"
 	"syscall"
 	"time"
+
+	"github.com/jackc/pgx/v5"
 )
 
 // phase is one fault: how to inject it and end it. inject runs while the
@@ -59,6 +61,9 @@ func run(ctx context.Context) error {
 	}
 	who, err := signIn(ctx, w)
 	if err != nil {
+		return err
+	}
+	if err := stockUp(ctx, w, who); err != nil {
 		return err
 	}
 	r := &runner{w: w, l: newLoad(w.apiURL, who), workers: workers()}
@@ -139,4 +144,23 @@ func sleep(ctx context.Context, d time.Duration) error {
 	case <-time.After(d):
 		return nil
 	}
+}
+
+// stockUp gives the items the load orders more units than any run takes:
+// orders reserve stock, and the demo's items hold a few dozen each.
+func stockUp(ctx context.Context, w *world, who []principal) error {
+	var ids []string
+	for _, p := range who {
+		for _, it := range p.items {
+			ids = append(ids, it.ID)
+		}
+	}
+	return w.admin(ctx, func(c *pgx.Conn) error {
+		_, err := c.Exec(ctx, `update app.merchant_items set stock = 1000000000
+where id = any($1::uuid[])`, ids)
+		if err != nil {
+			return fmt.Errorf("stock up items: %w", err)
+		}
+		return nil
+	})
 }
