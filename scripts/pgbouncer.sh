@@ -240,7 +240,7 @@ exercise() {
 
 	r=$(api POST "/v1/merchants/$mid/items" "$token" "$(jq -nc \
 		--arg sku "PGB-$RANDOM$RANDOM" \
-		'{sku: $sku, title: "Pooled mug", price_cents: 1234, published: true}')")
+		'{sku: $sku, title: "Pooled mug", price_cents: 1234, stock: 10, published: true}')")
 	check "create item" 201 "$(status_of "$r")"
 	item=$(body_of "$r" | jq -r .id)
 
