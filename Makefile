@@ -89,9 +89,13 @@ test-pgbouncer: ## run the service behind PgBouncer in transaction mode
 fuzz: ## run each Fuzz* target for FUZZTIME (default 10s)
 	FUZZTIME=$(FUZZTIME) bash scripts/fuzz.sh
 
-.PHONY: bench bench-scale
+.PHONY: bench bench-scale bench-go
 bench: ## load test the API against pgbench (BENCH_DURATION, default 30s a run)
 	bash scripts/bench.sh
+
+bench-go: ## in-process micro-benchmarks: block lookup, limiter, inspection, redaction
+	$(GO) test -run '^$$' -bench . -benchmem ./internal/threat ./internal/ratelimit \
+		./internal/inspect ./internal/logging
 
 bench-scale: ## bench, then again at 10x customers/orders and 10M audit rows
 	BENCH_SCALE=10 bash scripts/bench.sh
