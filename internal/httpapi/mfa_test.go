@@ -238,33 +238,58 @@ func TestTOTPGuessesAcrossSessions(t *testing.T) {
 	e := enrolVerified(h, "many-tries@example.test")
 	right := nextCode(t, e.secret)
 
-	for s := 1; s <= 4; s++ {
-		tok := h.login(e.email)
-		for i := 1; i <= 5; i++ {
-			want := 401
-			if i == 5 {
-				want = 403
-			}
-			h.mustStatus(verify(h, tok, map[string]string{"code": wrong(right)}), want,
-				fmt.Sprintf("session %d, wrong code %d", s, i))
+	// Ten sessions each open a challenge with one wrong code while the
+	// account is far from its budget...
+	sessions := make([]string, 10)
+	for s := range sessions {
+		sessions[s] = h.login(e.email)
+		h.mustStatus(verify(h, sessions[s], map[string]string{"code": wrong(right)}), 401,
+			fmt.Sprintf("session %d, first wrong code", s))
+	}
+	// ...then spend the rest of their challenges. The account's budget is
+	// counted at every guess: after 20 wrong codes in all, every session
+	// is refused, whatever is left of its own five.
+	statuses := map[int]int{}
+	for s := range 9 {
+		for range 4 {
+			statuses[verify(h, sessions[s], map[string]string{"code": wrong(right)}).Status]++
 		}
 	}
+	// Sessions 0 and 1 answer 401, 401, 401 and then 403 for their fifth
+	// code (the challenge dies); session 2's first extra code is the 19th
+	// wrong one (401), its second the 20th (403), and every code after
+	// that is refused unchecked.
+	if statuses[401] != 7 || statuses[403] != 29 {
+		t.Fatalf("wrong codes 11 to 46 answered %v, want 7 x 401 and 29 x 403", statuses)
+	}
+	h.mustStatus(verify(h, sessions[9], map[string]string{"code": right}), 403,
+		"the right code in a session that had wrong codes to spare")
 	fresh := h.login(e.email)
 	h.mustStatus(verify(h, fresh, map[string]string{"code": right}), 403,
-		"the right code after 20 wrong ones across sessions")
+		"the right code in a new session")
 	if aal, _ := sessionAAL(h, fresh); aal != "aal1" {
 		t.Fatalf("session at %s", aal)
 	}
-	var n int
-	if err := h.adminQuery(`select count(*) from security.security_events
-where kind = 'mfa_guessing'`).Scan(&n); err != nil || n == 0 {
-		t.Fatalf("no mfa_guessing event (%d, %v)", n, err)
+	var n, failures int
+	if err := h.adminQuery(`select (select coalesce(sum(count), 0) from security.security_events
+where kind = 'mfa_guessing'), (select count(*) from auth.mfa_failures)`).Scan(&n, &failures); err != nil || n != 1 || failures != 20 {
+		t.Fatalf("mfa_guessing counted %d times, %d failures logged (%v); want 1 and 20", n, failures, err)
 	}
 	var status string
 	if err := h.adminQuery(`select status from auth.users where email = $1`,
 		e.email).Scan(&status); err != nil || status != "active" {
 		t.Fatalf("account %q (%v), want active", status, err)
 	}
+
+	// Refused attempts do not extend the lock: an hour after the wrong
+	// codes, the owner's right code works again.
+	if err := h.adminQuery(`with x as (update auth.mfa_failures set at = at - interval '61 minutes'
+returning 1) select count(*) from x`).Scan(&failures); err != nil || failures != 20 {
+		t.Fatalf("aged %d failures (%v)", failures, err)
+	}
+	later := h.login(e.email)
+	h.mustStatus(verify(h, later, map[string]string{"code": nextCode(t, e.secret)}), 200,
+		"the right code an hour later")
 }
 
 // TestTOTPGuessesInParallel: a burst of wrong codes from one session is

@@ -28,9 +28,9 @@ var (
 	// against the session's challenge.
 	ErrInvalidCode = apperr.New(apperr.Unauthenticated, "invalid code")
 	// ErrLocked answers every code once a session presented five wrong
-	// ones, and every code of a new session once the account's sessions
-	// presented 20 in the last hour (migration 000017): the session can no
-	// longer reach aal2.
+	// ones, and every code of every session once the account's sessions
+	// presented 20 in the last hour (migration 000017): the session cannot
+	// reach aal2 now.
 	ErrLocked = apperr.New(apperr.Forbidden,
 		"too many invalid codes: sign in again to get a new challenge; "+
 			"after many failures on this account, new challenges open after an hour")
