@@ -22,8 +22,9 @@ set local role rampart_owner;
 
 -- Runs once per insert statement on order_lines, after the composite
 -- foreign keys (row triggers) have checked that every item is the
--- merchant's. Security definer: staff take orders but may not edit items,
--- and the stock they reserve is not theirs to set.
+-- merchant's. Security definer: the reservation is the order's doing, not
+-- an edit of items by the caller, and must not depend on which items or
+-- columns the caller's role may update.
 create function app.reserve_order_lines() returns trigger
 language plpgsql security definer
 set search_path = ''
@@ -137,12 +138,20 @@ create trigger order_payments_within_total
   referencing new table as new_payments
   for each statement execute function app.check_order_payments();
 
--- Canceling gives the order's units back to the items that still exist;
--- leaving canceled takes them again, in item id order, or raises RA002
--- naming the first line of an item that no longer has them, or RA008
--- naming the first line whose item was deleted meanwhile. The row lock
--- on the order makes each transition happen once: a second, concurrent
--- cancel sees the order already canceled and changes nothing.
+-- Whether the order holds its items' units. Orders placed before this
+-- migration never took any, so they must not give any back when canceled:
+-- they start false, every order placed from now on true.
+alter table app.orders add column stock_reserved boolean not null default false;
+alter table app.orders alter column stock_reserved set default true;
+
+-- Canceling gives the order's units back to the items that still exist,
+-- if it holds them; leaving canceled takes them again, in item id order,
+-- or raises RA002 naming the first line of an item that no longer has
+-- them, or RA008 naming the first line whose item was deleted meanwhile.
+-- It runs before the row is written so that it can record the change in
+-- stock_reserved. The row lock on the order makes each transition happen
+-- once: a second, concurrent cancel sees the order already canceled and
+-- changes nothing.
 create function app.order_status_stock() returns trigger
 language plpgsql security definer
 set search_path = ''
@@ -152,6 +161,9 @@ declare
   gone integer;
   releasing boolean := new.status = 'canceled';
 begin
+  if releasing and not old.stock_reserved then
+    return new;
+  end if;
   if not releasing then
     select min(l.line_no) into gone
     from app.order_lines l
@@ -184,12 +196,13 @@ begin
       end if;
     end if;
   end loop;
-  return null;
+  new.stock_reserved := not releasing;
+  return new;
 end
 $$;
 
 create trigger orders_status_stock
-  after update of status on app.orders
+  before update of status on app.orders
   for each row
   when ((old.status = 'canceled') <> (new.status = 'canceled'))
   execute function app.order_status_stock();

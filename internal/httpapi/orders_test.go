@@ -432,3 +432,31 @@ func TestCanceledOrderOfADeletedItemStaysCanceled(t *testing.T) {
 		t.Errorf("mug stock %d after the refused reopen, want 10", got)
 	}
 }
+
+// TestOrdersFromBeforeReservationGiveNothingBack: an order placed before
+// orders reserved stock holds no units, so canceling it must not add any.
+func TestOrdersFromBeforeReservationGiveNothingBack(t *testing.T) {
+	t.Parallel()
+	s := newShop(t)
+	h := s.h
+	mug := s.item("mug", "BRL", 1000, 10)
+	o := h.created("POST", s.base+"/orders", s.owner, s.body(line{mug, 4}))
+	// As the migration leaves an order that existed before it.
+	var n int
+	if err := h.adminQuery(`with x as (update app.orders set stock_reserved = false
+where id = $1 returning 1) select count(*) from x`, o["id"]).Scan(&n); err != nil || n != 1 {
+		t.Fatalf("mark the order as older: %d %v", n, err)
+	}
+	s.setStock(mug, 10)
+	path := s.base + "/orders/" + o["id"].(string)
+	h.mustStatus(h.do("PATCH", path, s.owner, map[string]string{"status": "canceled"}), 200, "cancel")
+	if got := s.stock(mug); got != 10 {
+		t.Fatalf("stock %d after canceling an order that held none, want 10", got)
+	}
+	// Reopening takes the units, and from then on the order holds them.
+	h.mustStatus(h.do("PATCH", path, s.owner, map[string]string{"status": "pending"}), 200, "reopen")
+	h.mustStatus(h.do("PATCH", path, s.owner, map[string]string{"status": "canceled"}), 200, "cancel again")
+	if got := s.stock(mug); got != 10 {
+		t.Fatalf("stock %d after reopening and canceling, want 10", got)
+	}
+}
