@@ -2,6 +2,7 @@ set local role rampart_owner;
 
 drop table app.merchant_invitations;
 drop function app.accept_invitation(uuid, bytea);
+drop function app.decline_invitation(uuid, bytea);
 drop function app.limit_open_invitations();
 drop function app.my_email();
 

@@ -56,7 +56,9 @@ as $$
 $$;
 
 -- Owners see, make, renew and withdraw their merchant's invitations; the
--- invitee sees and declines invitations addressed to them.
+-- account with the invited email sees them. Declining, like accepting,
+-- takes the token (decline_invitation): whoever registered the address
+-- first must not be able to throw away the real invitee's invitation.
 create policy invitations_select on app.merchant_invitations
   for select to authenticated
   using (merchant_id = any ((select app.my_merchant_ids('owner'))::uuid[])
@@ -73,18 +75,20 @@ create policy invitations_update_owner on app.merchant_invitations
   with check (merchant_id = any ((select app.my_merchant_ids('owner'))::uuid[])
               and invited_by = (select auth.uid()));
 
-create policy invitations_delete on app.merchant_invitations
+create policy invitations_delete_owner on app.merchant_invitations
   for delete to authenticated
-  using (merchant_id = any ((select app.my_merchant_ids('owner'))::uuid[])
-         or email = (select app.my_email()));
+  using (merchant_id = any ((select app.my_merchant_ids('owner'))::uuid[]));
 
 -- A merchant holds at most 100 open invitations: inviting is cheap for
--- the inviter and should not become a way to spam addresses.
+-- the inviter and should not become a way to spam addresses. Renewing an
+-- expired invitation opens it again, so updates are counted too; the
+-- merchant's row lock makes concurrent invitations count one another.
 create function app.limit_open_invitations() returns trigger
 language plpgsql security definer
 set search_path = ''
 as $$
 begin
+  perform 1 from app.merchants m where m.id = new.merchant_id for update;
   if (select count(*) from app.merchant_invitations i
       where i.merchant_id = new.merchant_id and i.expires_at > now()) > 100 then
     raise exception using errcode = 'RA006',
@@ -95,7 +99,7 @@ end
 $$;
 
 create trigger merchant_invitations_limit
-  after insert on app.merchant_invitations
+  after insert or update on app.merchant_invitations
   for each row execute function app.limit_open_invitations();
 
 -- accept_invitation makes the caller a member as the invitation says and
@@ -132,10 +136,28 @@ begin
 end
 $$;
 
+-- decline_invitation deletes an invitation to the caller's email given its
+-- token, and reports whether there was one.
+create function app.decline_invitation(p_id uuid, p_token_hash bytea)
+returns boolean
+language sql volatile security definer
+set search_path = ''
+as $$
+  with gone as (
+    delete from app.merchant_invitations i
+    where i.id = p_id
+      and i.email = (select u.email from auth.users u where u.id = auth.uid())
+      and i.token_hash = p_token_hash
+    returning 1)
+  select exists (select 1 from gone)
+$$;
+
 -- Nothing adds a member by email any more.
 drop function app.add_member(uuid, text, text);
 
 revoke execute on function app.my_email(), app.limit_open_invitations(),
-  app.accept_invitation(uuid, bytea) from public;
-grant execute on function app.my_email(), app.accept_invitation(uuid, bytea)
+  app.accept_invitation(uuid, bytea), app.decline_invitation(uuid, bytea)
+  from public;
+grant execute on function app.my_email(), app.accept_invitation(uuid, bytea),
+  app.decline_invitation(uuid, bytea)
   to authenticated;

@@ -732,7 +732,8 @@ var examples = map[string]func(s side, n int64) any{
 	},
 	// The real token of the side's invitation: only its invitee, who is
 	// nobody in the matrix, may use it.
-	"acceptInvitation": func(s side, _ int64) any { return obj("token", s.get("invitation_token")) },
+	"acceptInvitation":  func(s side, _ int64) any { return obj("token", s.get("invitation_token")) },
+	"declineInvitation": func(s side, _ int64) any { return obj("token", s.get("invitation_token")) },
 	"invite": func(_ side, n int64) any {
 		return obj("email", fmt.Sprintf("invitee%d@example.test", n), "role", "staff")
 	},

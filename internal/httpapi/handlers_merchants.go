@@ -125,12 +125,18 @@ func (s *Server) acceptInvitation(w http.ResponseWriter, r *http.Request) error 
 }
 
 func (s *Server) declineInvitation(w http.ResponseWriter, r *http.Request) error {
-	id, err := ids(r, "invitationID")
+	var in struct {
+		Token *string `json:"token"`
+	}
+	id, err := idsAndBody(w, r, &in, "invitationID")
 	if err != nil {
 		return err
 	}
+	if in.Token == nil || *in.Token == "" {
+		return invalidField("token", "is required: the token the inviter was given")
+	}
 	return s.noContent(w, r, func(ctx context.Context, q db.Querier) error {
-		return m.DeclineInvitation(ctx, q, id[0])
+		return m.DeclineInvitation(ctx, q, id[0], *in.Token)
 	})
 }
 

@@ -30,6 +30,11 @@ func TestInvitations(t *testing.T) {
 		return h.do("POST", "/v1/me/invitations/"+inv["id"].(string)+"/accept", tok,
 			map[string]any{"token": inv["token"]})
 	}
+	decline := func(inv map[string]any, tok string, token any) response {
+		t.Helper()
+		return h.do("POST", "/v1/me/invitations/"+inv["id"].(string)+"/decline", tok,
+			map[string]any{"token": token})
+	}
 
 	t.Run("an email with an account and one without are answered alike", func(t *testing.T) {
 		with := invite("has-account@inv.example.test", "staff")
@@ -62,7 +67,7 @@ func TestInvitations(t *testing.T) {
 			t.Fatalf("a stranger sees another's invitation: %s", r.Body)
 		}
 		h.mustStatus(accept(inv, stranger), 404, "stranger accepts with the token")
-		h.mustStatus(h.do("DELETE", "/v1/me/invitations/"+id, stranger, nil), 404, "stranger declines")
+		h.mustStatus(decline(inv, stranger, inv["token"]), 404, "stranger declines with the token")
 		h.mustStatus(accept(inv, owner), 404, "the inviter accepts")
 
 		tok := h.login("has-account@inv.example.test")
@@ -103,6 +108,8 @@ func TestInvitations(t *testing.T) {
 		h.mustStatus(h.do("POST", path, squatter, map[string]any{
 			"token": "inv_" + strings.Repeat("A", 43)}), 404, "a guessed token")
 		h.mustStatus(h.do("GET", base, squatter, nil), 404, "still outside the merchant")
+		h.mustStatus(decline(inv, squatter, "inv_"+strings.Repeat("C", 43)), 404,
+			"throwing the invitation away without the token")
 		// With the token the owner handed to the person they meant, it
 		// works, from that person's account.
 		h.mustStatus(accept(inv, squatter), 200, "with the token")
@@ -115,7 +122,8 @@ func TestInvitations(t *testing.T) {
 		h.mustStatus(accept(w, tok), 404, "withdrawn")
 
 		d := invite("late@inv.example.test", "staff")
-		h.mustStatus(h.do("DELETE", "/v1/me/invitations/"+d["id"].(string), tok, nil), 204, "decline")
+		h.mustStatus(decline(d, tok, "inv_"+strings.Repeat("B", 43)), 404, "decline with a wrong token")
+		h.mustStatus(decline(d, tok, d["token"]), 204, "decline")
 		h.mustStatus(accept(d, tok), 404, "declined")
 
 		old := invite("late@inv.example.test", "staff")
@@ -138,7 +146,7 @@ select count(*) from x`, e).Scan(&n); err != nil || n != 1 {
 		h.mustStatus(h.do("GET", base, tok, nil), 404, "still not a member")
 	})
 
-	t.Run("a merchant holds at most 100 open invitations", func(t *testing.T) {
+	t.Run("a merchant holds at most 100 open invitations, renewals included", func(t *testing.T) {
 		r := h.do("GET", base+"/invitations", owner, nil)
 		h.mustStatus(r, 200, "list")
 		open := strings.Count(string(r.Body), `"expires_at"`)
@@ -148,5 +156,22 @@ select count(*) from x`, e).Scan(&n); err != nil || n != 1 {
 		r = h.do("POST", base+"/invitations", owner,
 			map[string]string{"email": "one-too-many@inv.example.test", "role": "staff"})
 		h.mustStatus(r, 409, "the 101st open invitation")
+		// Expired invitations free their places; renewing one takes a
+		// place again, and is refused when there is none.
+		var n int
+		var expired string
+		if err := h.adminQuery(`with x as (update app.merchant_invitations
+set expires_at = now() - interval '1 second'
+where id in (select id from app.merchant_invitations where email like 'bulk%'
+             order by email limit 10)
+returning email) select count(*), min(email) from x`).Scan(&n, &expired); err != nil || n != 10 {
+			t.Fatalf("expired %d invitations (%v), want 10", n, err)
+		}
+		for i := range 10 {
+			invite(fmt.Sprintf("fresh%02d@inv.example.test", i), "staff")
+		}
+		r = h.do("POST", base+"/invitations", owner,
+			map[string]string{"email": expired, "role": "staff"})
+		h.mustStatus(r, 409, "renewing an expired invitation past the cap")
 	})
 }

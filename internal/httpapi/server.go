@@ -211,7 +211,7 @@ func (s *Server) authedRoutes(r chi.Router) {
 	r.Delete("/me", s.wrap(s.deleteMe))
 	r.Get("/me/invitations", s.wrap(s.myInvitations))
 	r.Post("/me/invitations/{invitationID}/accept", s.wrap(s.acceptInvitation))
-	r.Delete("/me/invitations/{invitationID}", s.wrap(s.declineInvitation))
+	r.Post("/me/invitations/{invitationID}/decline", s.wrap(s.declineInvitation))
 	s.mfaRoutes(r)
 	s.adminRoutes(r)
 	r.Get("/ai-rate-limits", s.wrap(s.listAILimits))

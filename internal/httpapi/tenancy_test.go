@@ -124,7 +124,7 @@ func (w *tenants) endpoints() []endpoint {
 		{"POST", m + "/invitations", fixed(map[string]string{"email": "newbie@a.example.test", "role": "staff"}), expect{401, 404, 404, 403, 201}},
 		{"DELETE", m + "/invitations/" + id("doomed_invitation"), nil, expect{401, 404, 404, 403, 204}},
 		{"POST", "/v1/me/invitations/" + id("invitation") + "/accept", fixed(map[string]string{"token": id("invitation_token")}), expect{401, 404, 404, 404, 404}},
-		{"DELETE", "/v1/me/invitations/" + id("invitation"), nil, expect{401, 404, 404, 404, 404}},
+		{"POST", "/v1/me/invitations/" + id("invitation") + "/decline", fixed(map[string]string{"token": id("invitation_token")}), expect{401, 404, 404, 404, 404}},
 		{"DELETE", m + "/members/" + id("spare"), nil, expect{401, 404, 404, 403, 204}},
 		{"GET", m + "/page", nil, expect{401, 404, 404, 200, 200}},
 		{"PATCH", m + "/page", fixed(map[string]string{"title": "New title"}), expect{401, 404, 404, 403, 200}},

@@ -179,14 +179,16 @@ where merchant_id = $1 and user_id = auth.uid()`, *merchantID).
 	return m, err
 }
 
-// DeclineInvitation deletes an invitation addressed to the caller.
-func DeclineInvitation(ctx context.Context, q db.Querier, id uuid.UUID) error {
-	tag, err := q.Exec(ctx, `
-delete from app.merchant_invitations where id = $1 and email = app.my_email()`, id)
-	if err != nil {
+// DeclineInvitation deletes an invitation addressed to the caller, given
+// its token: an account with the invited email is not enough, as for
+// accepting.
+func DeclineInvitation(ctx context.Context, q db.Querier, id uuid.UUID, token string) error {
+	var ok bool
+	if err := q.QueryRow(ctx, `select app.decline_invitation($1, $2)`, id,
+		invitationTokenHash(token)).Scan(&ok); err != nil {
 		return err
 	}
-	if tag.RowsAffected() == 0 {
+	if !ok {
 		return Missing("invitation")
 	}
 	return nil
