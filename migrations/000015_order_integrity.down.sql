@@ -8,6 +8,7 @@ create trigger merchant_items_sync_market
 drop trigger orders_status_stock on app.orders;
 drop function app.order_status_stock();
 alter table app.orders drop column stock_reserved;
+grant insert (status) on app.orders to authenticated;
 
 drop trigger order_payments_within_total on app.order_payments;
 drop function app.check_order_payments();

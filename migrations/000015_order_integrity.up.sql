@@ -19,6 +19,9 @@ set local role rampart_owner;
 --   RA004  the lines' currency is not the order's currency
 --   RA005  the payments add up to more than the order total
 --   RA008  a canceled order cannot reopen: an item of the line is gone
+--   RA009  lines may only be added to a pending order that holds its stock
+--          (the service adds every line with its order, so only another
+--          writer can meet this one)
 
 -- Runs once per insert statement on order_lines, after the composite
 -- foreign keys (row triggers) have checked that every item is the
@@ -34,6 +37,18 @@ declare
   r record;
   line integer;
 begin
+  select n.line_no into line
+  from new_lines n
+  join app.orders o on o.id = n.order_id
+  where o.status <> 'pending' or not o.stock_reserved
+  order by n.order_id, n.line_no
+  limit 1;
+  if found then
+    raise exception using errcode = 'RA009',
+      message = 'lines may only be added to a pending order',
+      detail = line::text;
+  end if;
+
   select n.line_no,
          (select count(distinct i2.currency)
           from new_lines n2
@@ -138,6 +153,10 @@ create trigger order_payments_within_total
   referencing new table as new_payments
   for each statement execute function app.check_order_payments();
 
+-- An order is created pending: only status changes, checked and
+-- stock-keeping, move it on.
+revoke insert (status) on app.orders from authenticated;
+
 -- Whether the order holds its items' units. Orders placed before this
 -- migration never took any, so they must not give any back when canceled:
 -- they start false, every order placed from now on true.
@@ -161,7 +180,9 @@ declare
   gone integer;
   releasing boolean := new.status = 'canceled';
 begin
-  if releasing and not old.stock_reserved then
+  -- Release only what is held, take only what is not: each transition
+  -- moves the units once, whatever wrote the order before.
+  if releasing = not old.stock_reserved then
     return new;
   end if;
   if not releasing then

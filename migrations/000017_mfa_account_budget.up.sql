@@ -89,12 +89,10 @@ begin
     return query select 'unauthenticated'::text, null::timestamptz;
     return;
   end if;
-  if auth.mfa_account_locked(uid) then
-    return query select 'locked'::text, null::timestamptz;
-    return;
-  end if;
+  -- The session row first (the request's session check may hold it
+  -- already), then the user's: one lock order for every check.
   ch := auth.mfa_challenge(uid, sid);
-  if ch.attempts >= 5 then
+  if auth.mfa_account_locked(uid) or ch.attempts >= 5 then
     return query select 'locked'::text, null::timestamptz;
     return;
   end if;
@@ -151,12 +149,10 @@ begin
     return query select 'unauthenticated'::text, null::timestamptz, 0;
     return;
   end if;
-  if auth.mfa_account_locked(uid) then
-    return query select 'locked'::text, null::timestamptz, 0;
-    return;
-  end if;
+  -- The session row first (the request's session check may hold it
+  -- already), then the user's: one lock order for every check.
   ch := auth.mfa_challenge(uid, sid);
-  if ch.attempts >= 5 then
+  if auth.mfa_account_locked(uid) or ch.attempts >= 5 then
     return query select 'locked'::text, null::timestamptz, 0;
     return;
   end if;

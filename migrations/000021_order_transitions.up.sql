@@ -56,7 +56,9 @@ begin
 end
 $$;
 
-create trigger orders_status_transition
+-- Named to fire before orders_status_stock (row triggers of one event fire
+-- in name order): a refused transition answers RA007, not a stock error.
+create trigger orders_status_check_transition
   before update of status on app.orders
   for each row execute function app.check_order_transition();
 

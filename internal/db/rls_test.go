@@ -569,6 +569,11 @@ values ($1, 'forged', 'forged', 1, $2)`, []any{f.merchantA, f.userB}},
 		{"A cannot rewrite an item's creator",
 			`update app.merchant_items set created_by = $1 where id = $2`,
 			[]any{f.userB, f.itemA}},
+		{"A cannot create an order past pending", `
+insert into app.orders (merchant_id, customer_id, status)
+values ($1, $2, 'canceled')`, []any{f.merchantA, f.customerA}},
+		{"A cannot mark an order as holding no stock", `
+update app.orders set stock_reserved = false where id = $1`, []any{f.orderA}},
 	}
 	for _, r := range refused {
 		t.Run(r.name, func(t *testing.T) {
@@ -576,6 +581,20 @@ values ($1, 'forged', 'forged', 1, $2)`, []any{f.merchantA, f.userB}},
 				claimsA, r.sql, r.args...)
 		})
 	}
+
+	t.Run("lines cannot be added to a canceled order", func(t *testing.T) {
+		// Its units went back to stock; a line added now would take units
+		// that canceling again never returns.
+		orderB := f.id(t, `
+insert into app.orders (merchant_id, customer_id, status)
+values ($1, $2, 'canceled')
+returning id::text`, f.merchantB, f.customerB)
+		claimsB := claimsOf(t, f.userB, f.sessionB)
+		f.refused(t, conn, "RA009", "authenticated", claimsB, `
+insert into app.order_lines (order_id, merchant_id, line_no, title, quantity,
+                             unit_price_cents, line_total_cents)
+values ($1, $2, 9, 'late', 1, 100, 100)`, orderB, f.merchantB)
+	})
 
 	t.Run("A's forged line total is recomputed", func(t *testing.T) {
 		_, err := attempt(t, conn, "authenticated", claimsA, `

@@ -431,6 +431,12 @@ func TestCanceledOrderOfADeletedItemStaysCanceled(t *testing.T) {
 	if got := s.stock(mug); got != 10 {
 		t.Errorf("mug stock %d after the refused reopen, want 10", got)
 	}
+	// A move the life cycle forbids is answered as such, before any
+	// stock is looked at.
+	r = h.do("PATCH", path, s.owner, map[string]string{"status": "delivered"})
+	if r.Status != 409 || !strings.Contains(string(r.Body), "cannot move to that status") {
+		t.Fatalf("canceled to delivered: %d %s, want the transition refused", r.Status, r.Body)
+	}
 }
 
 // TestOrdersFromBeforeReservationGiveNothingBack: an order placed before
