@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/http/pprof"
 	"sync"
 	"time"
 
@@ -97,7 +98,7 @@ func serve(ctx context.Context) error {
 	}
 	metrics := &http.Server{
 		Addr:              a.cfg.MetricsListen,
-		Handler:           m.Handler(),
+		Handler:           metricsHandler(a, m),
 		ReadHeaderTimeout: 5 * time.Second,
 	}
 
@@ -174,3 +175,23 @@ func newLimits(a *app, m *metrics.Metrics) (*ratelimit.Guard, error) {
 type quietRedis struct{}
 
 func (quietRedis) Printf(context.Context, string, ...any) {}
+
+// metricsHandler serves the Prometheus metrics, and with RAMPART_PPROF=on
+// the runtime profiles under /debug/pprof/, on the metrics listener only:
+// never on the public port. (Importing net/http/pprof also registers them
+// on http.DefaultServeMux, which no listener of the service uses.)
+func metricsHandler(a *app, m *metrics.Metrics) http.Handler {
+	if !a.cfg.Pprof {
+		return m.Handler()
+	}
+	a.log.Warn("profiling is on: /debug/pprof/ on the metrics listener (RAMPART_PPROF)",
+		zap.String("metrics_listen", a.cfg.MetricsListen))
+	mux := http.NewServeMux()
+	mux.Handle("/", m.Handler())
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	return mux
+}

@@ -32,6 +32,9 @@ type Config struct {
 	Inspect        bool
 	Listen         string
 	MetricsListen  string
+	// Pprof serves net/http/pprof on the metrics listener, for profiling
+	// a running instance; off unless RAMPART_PPROF=on.
+	Pprof          bool
 	MaxConns       int32
 	Issuer         string
 	Audience       string
@@ -68,6 +71,7 @@ func Load(getenv func(string) string) (*Config, error) {
 		Inspect:        r.str("RAMPART_INSPECT", "on") != "off",
 		Listen:         r.str("RAMPART_LISTEN", ":8080"),
 		MetricsListen:  r.str("RAMPART_METRICS_LISTEN", "127.0.0.1:9090"),
+		Pprof:          r.str("RAMPART_PPROF", "off") == "on",
 		MaxConns:       int32(r.integer("RAMPART_DB_MAX_CONNS", 0)),
 		Issuer:         r.str("RAMPART_JWT_ISSUER", "rampart"),
 		Audience:       r.str("RAMPART_JWT_AUDIENCE", "rampart-api"),
@@ -128,6 +132,7 @@ func (c *Config) Redacted() []string {
 		"RAMPART_INSPECT=" + onOff(c.Inspect),
 		"RAMPART_LISTEN=" + c.Listen,
 		"RAMPART_METRICS_LISTEN=" + c.MetricsListen,
+		"RAMPART_PPROF=" + onOff(c.Pprof),
 		"RAMPART_DB_MAX_CONNS=" + strconv.Itoa(int(c.MaxConns)),
 		"RAMPART_JWT_ISSUER=" + c.Issuer,
 		"RAMPART_JWT_AUDIENCE=" + c.Audience,
