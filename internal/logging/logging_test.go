@@ -299,6 +299,7 @@ func TestRedactShapes(t *testing.T) {
 			"dsn postgres://u:p%40ss@h:5432/d?x=1":    "dsn postgres://u:[redacted]@h:5432/d?x=1",
 			"redis://:hunter2@cache:6379/0":           "redis://:[redacted]@cache:6379/0",
 			"postgres://rampart_api@db/rampart ready": "postgres://rampart_api@db/rampart ready",
+			"smtp://ann@example.com:pw@mail:25":       "smtp://[email]:[redacted]@mail:25",
 		}
 		for in, want := range cases {
 			if got, _ := scrub(in); got != want {
@@ -549,6 +550,7 @@ func FuzzRedact(f *testing.F) {
 	f.Add("4111111111111111", "9", "a1", "")
 	f.Add("Bearer aaaaaaaaaaaaaaaaaaaa", "c", "z", "-1.x")
 	f.Add("x://", "d_e", "q", "@@")
+	f.Add("0://", "0", "0", ":pw@") // an address as a URL's user name
 	f.Fuzz(func(t *testing.T, before, user, domain, after string) {
 		email := keepOnly(user, "._%+-") + "a@" + keepOnly(domain, "-") + "b.io"
 		text := before + email + after

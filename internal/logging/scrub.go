@@ -202,6 +202,15 @@ func (sc *scrubber) userinfo(i int) int {
 	if colon < 0 || at < colon+2 {
 		return start
 	}
+	// The user name goes through the scan like any text: net/url takes the
+	// last '@', so "u@example.com:pw@host" has an address for a user name.
+	// Nothing found there reaches past the colon, which no secret spans.
+	for j := start; j < colon; {
+		j = sc.step(j)
+	}
+	if sc.done > colon+1 {
+		return sc.done
+	}
 	return sc.replace(colon+1, at, redacted)
 }
 
