@@ -43,10 +43,36 @@ func detect(s string) classSet {
 	if decoded != s {
 		found |= detectForm(decoded)
 	}
-	if text := unescapeText(decoded); text != decoded {
+	text := unescapeText(decoded)
+	if text != decoded {
 		found |= detectForm(text)
 	}
+	if plain := plainPunctuation(text); plain != text {
+		found |= detectForm(plain)
+	}
 	return found
+}
+
+// typographic maps the punctuation that word processors and phone
+// keyboards substitute for ASCII back to what was typed: curly quotes and
+// primes to quotes, an en or em dash to the "--" it replaced. Payloads
+// pasted through such a tool arrive as "' or 1=1 –"; an application that
+// folds punctuation before building SQL or markup (NFKC alone does not)
+// turns them back into working ones, so they are looked at in that form.
+var typographic = strings.NewReplacer(
+	"\u2018", "'", "\u2019", "'", "\u201a", "'", "\u201b", "'", "\u2032", "'",
+	"\u201c", `"`, "\u201d", `"`, "\u201e", `"`, "\u2033", `"`,
+	"\u2013", "--", "\u2014", "--",
+)
+
+// plainPunctuation returns s with typographic punctuation made ASCII, or
+// s itself when it has none: all of it is encoded from the UTF-8 lead
+// byte 0xE2, so text without that byte costs one scan.
+func plainPunctuation(s string) string {
+	if strings.IndexByte(s, 0xE2) < 0 {
+		return s
+	}
+	return typographic.Replace(s)
 }
 
 // isUUID reports a UUID in its canonical 8-4-4-4-12 hex form, the most

@@ -108,7 +108,8 @@ func detectInFull(s string) classSet {
 		return 0
 	}
 	decoded := decode(s)
-	forms := []string{s, decoded, unescapeText(decoded)}
+	text := unescapeText(decoded)
+	forms := []string{s, decoded, text, plainPunctuation(text)}
 	var found classSet
 	for _, form := range forms {
 		if sqlInjection(form) {

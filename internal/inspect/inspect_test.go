@@ -54,6 +54,8 @@ func TestAttacksAreFound(t *testing.T) {
 		name, payload, class string
 	}{
 		{"tautology", "' OR 1=1--", ClassSQLi},
+		{"tautology, dash made typographic", "' or 1=1 \u2013", ClassSQLi},
+		{"tautology, curly quotes", "\u2019 OR \u20181\u2019=\u20191", ClassSQLi},
 		{"script tag", "<script>alert(1)</script>", ClassXSS},
 		{"shell command", "; cat /etc/passwd", ClassCmdi},
 		{"traversal", "../../etc/passwd", ClassPathTraversal},
