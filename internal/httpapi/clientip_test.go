@@ -43,6 +43,11 @@ func TestClientIP(t *testing.T) {
 		{"garbage in the header from a trusted proxy: the proxy", proxies,
 			hdr("X-Forwarded-For", "not-an-ip"), "10.0.0.1:443", "10.0.0.1"},
 		{"IPv6 peer", direct, hdr(), "[2001:db8::1]:443", "2001:db8::1"},
+		{"a zone is dropped", direct, hdr(), "[fe80::1%eth0]:443", "fe80::1"},
+		{"a zone on an IPv4 peer is dropped", direct, hdr(), "192.0.2.1%0", "192.0.2.1"},
+		{"a zone in a forwarded hop is dropped", proxies,
+			hdr("X-Forwarded-For", "fe80::7%2"), "10.0.0.1:443", "fe80::7"},
+		{"no address at all", direct, hdr(), "not-an-address", ""},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

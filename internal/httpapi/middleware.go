@@ -199,20 +199,39 @@ func NewClientIP(trusted []netip.Prefix) *ClientIP {
 	return c
 }
 
-// Resolve returns the client address of a request.
+// Resolve returns the client address of a request in canonical form, or ""
+// when there is none.
 func (c *ClientIP) Resolve(h http.Header, remoteAddr string) string {
-	peer := realclientip.RemoteAddrStrategy{}.ClientIP(nil, remoteAddr)
+	peer := canonicalIP(realclientip.RemoteAddrStrategy{}.ClientIP(nil, remoteAddr))
 	if c.strat == nil || peer == "" {
 		return peer
 	}
-	addr, err := netip.ParseAddr(peer)
-	if err != nil || !c.isTrusted(addr.Unmap()) {
+	addr, _ := netip.ParseAddr(peer)
+	if !c.isTrusted(addr.Unmap()) {
 		return peer
 	}
-	if ip := c.strat.ClientIP(h, remoteAddr); ip != "" {
+	if ip := canonicalIP(c.strat.ClientIP(h, remoteAddr)); ip != "" {
 		return ip
 	}
 	return peer
+}
+
+// canonicalIP returns s as netip writes it, without an IPv6 zone, or ""
+// when s is not an address. realclientip keeps a zone ("fe80::1%eth0") and
+// passes one on an IPv4 address ("192.0.2.1%0") too; neither is an address
+// that PostgreSQL's inet, the block list or a log reader can use, and the
+// zone only names an interface of this host.
+func canonicalIP(s string) string {
+	addr, err := netip.ParseAddr(s)
+	if err != nil {
+		if i := strings.IndexByte(s, '%'); i > 0 {
+			addr, err = netip.ParseAddr(s[:i])
+		}
+		if err != nil {
+			return ""
+		}
+	}
+	return addr.WithZone("").String()
 }
 
 // PeerTrusted reports whether the TCP peer remoteAddr ("host:port") is in

@@ -53,6 +53,32 @@ func detect(s string) classSet {
 	return found
 }
 
+// encodedAngle reports a '<' that arrives encoded: the field has none as
+// its place delivers it, but once percent-decoded or unescaped it does
+// ("%3C", "&#x3c;", "\u003c", "&lt", "+ADw-"). People and the forms they
+// type into send '<' as it is, in a JSON string as in a query value (which
+// arrives decoded once); spelling it any other way is how markup is
+// slipped past a filter that looks for it. A field from a place that
+// percent-encodes by nature (the path, a Referer, a cookie) is judged
+// after one layer of that, so "?q=%3C3" in a Referer is a search for
+// "<3", not an attack.
+func encodedAngle(f field) bool {
+	s := f.text
+	if strings.IndexByte(s, '<') >= 0 || !strings.ContainsAny(s, `%&\+`) {
+		return false
+	}
+	if f.percentEncoded && strings.IndexByte(percentDecode(s), '<') >= 0 {
+		return false
+	}
+	if strings.Contains(s, utf7Angle) {
+		return true // UTF-7, which old browsers could be made to read as HTML
+	}
+	return strings.IndexByte(unescapeText(decode(s)), '<') >= 0
+}
+
+// utf7Angle is '<' in UTF-7.
+const utf7Angle = "+ADw-"
+
 // typographic maps the punctuation that word processors and phone
 // keyboards substitute for ASCII back to what was typed: curly quotes and
 // primes to quotes, an en or em dash to the "--" it replaced. Payloads

@@ -14,6 +14,10 @@ import (
 type field struct {
 	location string
 	text     string
+
+	// percentEncoded says text is as sent in a place that percent-encodes
+	// what it carries (the path, a Referer, a cookie).
+	percentEncoded bool
 }
 
 // collector gathers the fields of one request within the bounds.
@@ -23,11 +27,15 @@ type collector struct {
 }
 
 func (c *collector) add(location, text string) {
+	c.addField(field{location: location, text: text})
+}
+
+func (c *collector) addField(f field) {
 	if c.fields == nil {
 		c.fields = make([]field, 0, 16)
 	}
-	if text != "" {
-		c.fields = append(c.fields, field{location: location, text: text})
+	if f.text != "" {
+		c.fields = append(c.fields, f)
 	}
 }
 
@@ -38,7 +46,8 @@ func (c *collector) over(location string) {
 
 // path adds the path as sent; the detectors see it decoded too.
 func (c *collector) path(r *http.Request) {
-	c.add("path", r.URL.EscapedPath())
+	c.addField(field{location: "path", text: r.URL.EscapedPath(),
+		percentEncoded: true})
 }
 
 // query adds every key and value of a raw query string. It splits the
@@ -103,7 +112,8 @@ func (c *collector) headers(h http.Header) {
 					return
 				}
 				budget--
-				c.add(location, t)
+				c.addField(field{location: location, text: t,
+					percentEncoded: canonical == "Cookie" || canonical == "Referer"})
 			}
 		}
 	}

@@ -116,7 +116,7 @@ func detectInFull(s string) classSet {
 			found |= sqliBit
 		}
 		if libinjection.IsXSS(form) || eventHandler(form) || scriptURL(form) ||
-			scriptCall(form) {
+			scriptCall(form) || foreignMarkup(form) {
 			found |= xssBit
 		}
 		if climbsOrNamesFile(pathForm(form)) {

@@ -11,7 +11,10 @@
 //   - xss: libinjection's HTML5 tokenizer (CRS rule 941100), and structural
 //     checks of our own (see xss): any on* event-handler attribute in a
 //     tag, read with and without honouring quotes; javascript:, vbscript:
-//     and data:text/html URLs; a call of eval, alert, confirm or prompt.
+//     and data:text/html URLs; a call of eval, alert, confirm or prompt;
+//     elements, comments and declarations that formatted text has no use
+//     for, read with golang.org/x/net/html's tokenizer (see foreignMarkup);
+//     a '<' that arrives encoded (see encodedAngle).
 //   - cmdi: structural checks of our own (see commandInjection): a command
 //     word after a shell separator, in backticks or in $( ); a command at the
 //     start of a value followed by an option, a path or a Windows
@@ -23,9 +26,10 @@
 //     ending in a well-known system file.
 //
 // Every detector sees each field as sent, percent-decoded (up to four
-// layers, %uXXXX included, NUL bytes dropped), and then with HTML
-// character references, JavaScript and JSON backslash escapes and '+' for
-// a blank undone (see unescapeText).
+// layers, %uXXXX included, NUL bytes dropped), then with HTML character
+// references, JavaScript and JSON backslash escapes and '+' for a blank
+// undone (see unescapeText), and then with typographic quotes and dashes
+// made ASCII (see plainPunctuation).
 //
 // Why not Coraza with the OWASP Core Rule Set: it was built and measured
 // here (Coraza v3.8.1, coraza-coreruleset v4.25.0, paranoia level 1, request
@@ -128,6 +132,9 @@ func scan(fields []field, over []Finding) []Finding {
 	found := over
 	for _, f := range fields {
 		classes := detect(f.text)
+		if encodedAngle(f) {
+			classes |= xssBit
+		}
 		for _, c := range classNames {
 			if classes&c.bit != 0 {
 				found = append(found, Finding{Class: c.name, Location: f.location})

@@ -71,6 +71,10 @@ func TestAttacksAreFound(t *testing.T) {
 		{"data URL", "data:text/html;base64,PHNjcmlwdD4=", ClassXSS},
 		{"sink call in a script", `";prompt(document.domain)//`, ClassXSS},
 		{"JS-escaped markup", `\u003cimg src=x onerror=go()\u003e`, ClassXSS},
+		{"raw-text element closed", "</textarea><b>hi</b>", ClassXSS},
+		{"HTML comment", "x<!-- [if IE]>", ClassXSS},
+		{"XSLT element", `<xsl:value-of select="system-property('a')"/>`, ClassXSS},
+		{"namespace declaration", `<p xmlns="http://www.w3.org/1999/xhtml">`, ClassXSS},
 		{"template arithmetic", "{{ 7*7 }}", ClassCmdi},
 		{"template dunder", "{{ ''.__class__ }}", ClassCmdi},
 		{"AND list", "x && id", ClassCmdi},
@@ -148,6 +152,10 @@ func TestBenignInputPasses(t *testing.T) {
 		"Price alert (email me)",
 		"Net user rating: 4.5",
 		"Fish &amp; Chips",
+		"I <3 this shop",
+		"<!> <?> <3 <-- a < b",
+		`<foo val="bar" />`,
+		"<table><tr><td>Size</td><td>M</td></tr></table>",
 	} {
 		t.Run(v, func(t *testing.T) {
 			t.Parallel()
@@ -163,6 +171,53 @@ func TestBenignInputPasses(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestEncodedAngle holds the inspector to a '<' spelled any other way than
+// as itself, judged after the encoding the place it arrives in uses.
+func TestEncodedAngle(t *testing.T) {
+	t.Parallel()
+	in := setup(t)
+
+	for _, v := range []string{"&#x3c;", "&LT", "%3C", "\\u003C", "\\x3c", "+ADw-script+AD4-"} {
+		t.Run(v, func(t *testing.T) {
+			t.Parallel()
+			if got := in.Request(queryRequest(v), nil); !has(got, ClassXSS, "query:q") {
+				t.Errorf("query: got %v, want xss at query:q", got)
+			}
+			r, body := bodyRequest(t, v)
+			if got := in.Request(r, body); !has(got, ClassXSS, "body:/item/title") {
+				t.Errorf("body: got %v, want xss at body:/item/title", got)
+			}
+		})
+	}
+
+	t.Run("one layer of percent-encoding where it is the norm", func(t *testing.T) {
+		t.Parallel()
+		r := httptest.NewRequest(http.MethodGet, "/api/v1/items/%3C3", nil)
+		r.Header.Set("Referer", "https://shop.example.com/search?q=%3C3")
+		r.Header.Set("Cookie", "last_search=%3C3%20vintage")
+		if got := in.Request(r, nil); got != nil {
+			t.Errorf("got %v, want nothing", got)
+		}
+	})
+
+	t.Run("two layers in a Referer", func(t *testing.T) {
+		t.Parallel()
+		r := httptest.NewRequest(http.MethodGet, "/api/v1/me", nil)
+		r.Header.Set("Referer", "https://shop.example.com/search?q=%253C3")
+		if got := in.Request(r, nil); !has(got, ClassXSS, "header:Referer") {
+			t.Errorf("got %v, want xss at header:Referer", got)
+		}
+	})
+
+	t.Run("a JSON escape is the transport's, not an encoding", func(t *testing.T) {
+		t.Parallel()
+		r := httptest.NewRequest(http.MethodPost, "/api/v1/items", nil)
+		if got := in.Request(r, []byte(`{"title":"I \u003c3 it"}`)); got != nil {
+			t.Errorf("got %v, want nothing", got)
+		}
+	})
 }
 
 func TestTypicalRequestPasses(t *testing.T) {

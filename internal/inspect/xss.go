@@ -20,6 +20,8 @@ import (
 //   - scriptCall: a call of one of the few JavaScript functions that run
 //     a string as code or open a dialog (eval, alert, confirm, prompt),
 //     which is how a payload that lands in a script, not in markup, runs.
+//   - foreignMarkup: elements, comments and declarations that formatted
+//     text has no use for ("</title>", "<form>", "<!--", "<xsl:...>").
 //
 // Each check needs a byte that text without it cannot have ('<', ':', '('
 // or '`'), so a bare word never reaches any of them; TestShortcuts and
@@ -28,7 +30,7 @@ func xss(s string) bool {
 	if strings.ContainsAny(s, "<=") && libinjection.IsXSS(s) {
 		return true
 	}
-	return eventHandler(s) || scriptURL(s) || scriptCall(s)
+	return eventHandler(s) || scriptURL(s) || scriptCall(s) || foreignMarkup(s)
 }
 
 // eventHandler reports a start tag with an event-handler attribute. It
