@@ -250,6 +250,13 @@ prepare() {
 	# slower for coming later (stripped, full, pgbench, in that order).
 	psql -w -X -q -v ON_ERROR_STOP=1 -d "$bench_url" -c \
 		"update security.customer_access_limits set records = 100000000, reveals = 1000000, records_window = interval '$quota_window'"
+	# Planner statistics, as autovacuum would have gathered them long ago
+	# on a database in service. A clone starts with empty activity
+	# counters, so autovacuum would not analyze it before the run, and a
+	# template loaded through the API has none of its own: without this the
+	# base run planned every query blind while the scaled data, analyzed
+	# when it was built, did not, and autoanalyze could start mid-run.
+	psql -w -X -q -v ON_ERROR_STOP=1 -d "$bench_url" -c "vacuum (analyze)"
 	# Whatever preparing left to write goes to disk now, not mid-run.
 	admin_sql -c checkpoint
 }
