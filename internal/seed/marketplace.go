@@ -71,6 +71,13 @@ func MarketplaceWithOptions(ctx context.Context, d Deps, dir string, out io.Writ
 		return fmt.Errorf("marketplace dataset: %s has no sellers", fileSellers)
 	}
 
+	// Loading is a batch job, not a request: on a busy machine one seller's
+	// items or a batch of its orders may outlast a request's bound, and
+	// one timeout would stop the whole load.
+	bulk := *d.DB
+	bulk.TxTimeout = loadTxTimeout
+	d.DB = &bulk
+
 	l := &loader{d: d, st: &stats{}}
 	if l.resume, err = l.loaded(ctx, plans[0]); err != nil {
 		return err
@@ -91,6 +98,9 @@ func MarketplaceWithOptions(ctx context.Context, d Deps, dir string, out io.Writ
 	}
 	return l.st.print(out, l.d.Listen, time.Since(start), plans[0])
 }
+
+// loadTxTimeout bounds each transaction of a dataset load.
+const loadTxTimeout = 5 * time.Minute
 
 // loader loads sellers; it is shared by the workers.
 type loader struct {
