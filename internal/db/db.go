@@ -12,6 +12,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
+	pgxuuid "github.com/vgarvardt/pgx-google-uuid/v5"
 )
 
 // Request roles. rampart_api may switch to these and to nothing else.
@@ -54,6 +55,7 @@ func Open(ctx context.Context, url string, maxConns int32) (*DB, error) {
 		cfg.MaxConns = maxConns
 	}
 	cfg.ConnConfig.RuntimeParams["application_name"] = "rampart"
+	cfg.AfterConnect = registerTypes
 	if cfg.ConnConfig.ConnectTimeout == 0 {
 		cfg.ConnConfig.ConnectTimeout = connectTimeout
 	}
@@ -80,3 +82,14 @@ func redactURLError(err error) error {
 	}
 	return err
 }
+
+// registerTypes teaches a new connection google/uuid's UUID as PostgreSQL's
+// uuid in binary. Without it pgx reaches the type through database/sql's
+// Valuer and Scanner: every id is formatted to text and parsed back, and
+// every id parameter first fails a binary encoding, an error allocated per
+// parameter per query.
+func registerTypes(_ context.Context, conn *pgx.Conn) error {
+	pgxuuid.Register(conn.TypeMap())
+	return nil
+}
+
