@@ -138,7 +138,7 @@ limit $4`, merchantID, p.AfterTime, p.AfterID, p.Limit)
 	if err != nil {
 		return nil, err
 	}
-	return collect(rows, scanItem)
+	return collectPage(rows, p.Limit, scanItem)
 }
 
 // UpdateItem changes an item (members).

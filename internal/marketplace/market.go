@@ -64,7 +64,7 @@ limit $7`, f.Category, f.MinPrice, f.MaxPrice, f.MerchantID, p.AfterTime,
 	if err != nil {
 		return nil, err
 	}
-	return collect(rows, scanListing)
+	return collectPage(rows, p.Limit, scanListing)
 }
 
 // ListMerchantListings lists one merchant's listings to its members.

@@ -85,7 +85,7 @@ limit $3`, p.AfterTime, p.AfterID, p.Limit)
 	if err != nil {
 		return nil, err
 	}
-	return collect(rows, scanMerchant)
+	return collectPage(rows, p.Limit, scanMerchant)
 }
 
 // UpdateMerchant renames a merchant (owners and managers).

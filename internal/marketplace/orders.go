@@ -462,7 +462,7 @@ limit $5`, merchantID, status, p.AfterTime, p.AfterID, p.Limit)
 	if err != nil {
 		return nil, err
 	}
-	return collect(rows, scanOrder)
+	return collectPage(rows, p.Limit, scanOrder)
 }
 
 // SetOrderStatus changes an order's status (members), along
