@@ -22,11 +22,12 @@ func markdown(r *report, entries []*entry, compared bool) []byte {
 	fmt.Fprintf(&b, "Data: %s (at the start).\n\n", r.Data)
 	fmt.Fprintf(&b, "Each HTTP run: a fresh `rampart serve`, %s of warm-up, then "+
 		"%s with %d requests in flight (vegeta, keep-alive), acting as %d "+
-		"seller owners at random. pgbench: the same transactions as "+
+		"seller owners at random, through a pool of %d database connections. "+
+		"pgbench: the same transactions as "+
 		"`rampart_api`, %d clients, prepared statements, the server's round "+
 		"trips as pipelines, for the same %s. Only 2xx answers count as "+
 		"successes.\n\n", o.warmup, o.duration, o.concurrency,
-		r.Sellers, o.concurrency, o.duration)
+		r.Sellers, o.poolSize(), o.concurrency, o.duration)
 
 	if compared {
 		comparison(&b, entries)

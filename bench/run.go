@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"time"
 
@@ -32,6 +33,17 @@ type options struct {
 	quotaCalls  int
 	// rateLimitScale multiplies the full stack's rate limits.
 	rateLimitScale int
+	// dbMaxConns is the servers' pool size; 0 leaves the service's
+	// default, the greater of 4 and the number of CPUs.
+	dbMaxConns int
+}
+
+// poolSize is the servers' pool size as the service will make it.
+func (o *options) poolSize() int {
+	if o.dbMaxConns > 0 {
+		return o.dbMaxConns
+	}
+	return max(4, runtime.NumCPU())
 }
 
 func parseRunFlags(args []string) (*options, error) {
@@ -54,6 +66,8 @@ func parseRunFlags(args []string) (*options, error) {
 	fs.IntVar(&o.quotaCalls, "quota-calls", 2000, "calls per quota-check measurement")
 	fs.IntVar(&o.rateLimitScale, "rate-limit-scale", 10000,
 		"RAMPART_RATE_LIMIT_SCALE of the full-stack server (1: the default limits)")
+	fs.IntVar(&o.dbMaxConns, "db-max-conns", 0,
+		"RAMPART_DB_MAX_CONNS of both servers (0: the service's default)")
 	if err := fs.Parse(args); err != nil {
 		return nil, fmt.Errorf("%w: %v", errUsage, err)
 	}
@@ -61,7 +75,7 @@ func parseRunFlags(args []string) (*options, error) {
 		return nil, fmt.Errorf("%w: -admin-url and -api-url are required", errUsage)
 	}
 	if o.duration < time.Second || o.concurrency < 1 || o.users < 1 ||
-		o.rateLimitScale < 1 {
+		o.rateLimitScale < 1 || o.dbMaxConns < 0 {
 		return nil, fmt.Errorf("%w: -duration must be 1s or more, "+
 			"-concurrency, -users and -rate-limit-scale at least 1", errUsage)
 	}
