@@ -92,4 +92,3 @@ func registerTypes(_ context.Context, conn *pgx.Conn) error {
 	pgxuuid.Register(conn.TypeMap())
 	return nil
 }
-
