@@ -72,6 +72,9 @@ func TestAttacksAreFound(t *testing.T) {
 		{"sink call in a script", `";prompt(document.domain)//`, ClassXSS},
 		{"JS-escaped markup", `\u003cimg src=x onerror=go()\u003e`, ClassXSS},
 		{"raw-text element closed", "</textarea><b>hi</b>", ClassXSS},
+		{"form behind formatting", strings.Repeat("<b>a</b>", 40) +
+			"<form action=https://x.example/><input type=password></form>", ClassXSS},
+		{"comment behind formatting", strings.Repeat("<p>x</p>", 100) + "<!-- x -->", ClassXSS},
 		{"HTML comment", "x<!-- [if IE]>", ClassXSS},
 		{"XSLT element", `<xsl:value-of select="system-property('a')"/>`, ClassXSS},
 		{"namespace declaration", `<p xmlns="http://www.w3.org/1999/xhtml">`, ClassXSS},
@@ -426,6 +429,7 @@ func TestHostileInputsStayLinear(t *testing.T) {
 		"dots":           strings.Repeat(".", n),
 		"quotes":         strings.Repeat("'", n),
 		"tags":           strings.Repeat("<a ", n/3),
+		"formatting":     strings.Repeat("<b>a</b>", n/8),
 		"closing parens": strings.Repeat(") or 1", n/6),
 		"open values":    strings.Repeat("<a b='", n/6),
 		"attributes":     strings.Repeat("<a b=c d ", n/9),
