@@ -116,6 +116,10 @@ func (s *Service) Enroll(ctx context.Context, q db.Querier) (*Enrollment, error)
 	err := q.QueryRow(ctx,
 		`select email from auth.users where id = (select auth.uid())`).
 		Scan(&email)
+	if errors.Is(err, pgx.ErrNoRows) {
+		// The session ended after the transaction began.
+		return nil, db.ErrSessionInvalid
+	}
 	if err != nil {
 		return nil, fmt.Errorf("load account: %w", err)
 	}
