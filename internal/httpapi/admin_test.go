@@ -58,6 +58,24 @@ func TestAdminAPI(t *testing.T) {
 		h.mustStatus(h.do("GET", "/v1/admin/security/events?severity=extreme", c.tenants.admin, nil), 400, "bad severity")
 	})
 
+	t.Run("a filter the query parser would drop is refused, not ignored", func(t *testing.T) {
+		for q, field := range map[string]string{
+			"ip=192.0.2.1;x":     `"field":"query"`,
+			"kind=login_failed;": `"field":"query"`,
+			"kind=%zz":           `"field":"query"`,
+			"kind=x%00y":         `"field":"kind"`,
+			"ip=not-an-address":  `"field":"ip"`,
+		} {
+			r := h.do("GET", "/v1/admin/security/events?"+q, c.tenants.admin, nil)
+			h.mustStatus(r, 400, q)
+			if !strings.Contains(string(r.Body), field) {
+				t.Errorf("?%s: want %s in %s", q, field, r.Body)
+			}
+		}
+		// The same rule holds on public routes.
+		h.mustStatus(h.do("GET", "/v1/market?limit=5;x", "", nil), 400, "market with ';'")
+	})
+
 	t.Run("blocks: add, enforced, lifted", func(t *testing.T) {
 		srv := behindProxy(t, h)
 		r := h.do("POST", "/v1/admin/security/blocks", c.tenants.admin, map[string]any{

@@ -69,7 +69,7 @@ func (f *filter) set(k, v string) error {
 		f.lim = n
 	case "ip":
 		if _, err := parseNetwork(v); err != nil {
-			return err
+			return invalidField(k, "must be an address or CIDR")
 		}
 		f.strs[k] = v
 	case "severity":

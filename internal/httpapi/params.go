@@ -2,7 +2,9 @@ package httpapi
 
 import (
 	"net/http"
+	"net/url"
 	"strconv"
+	"strings"
 
 	"github.com/go-chi/chi/v5"
 	"github.com/google/uuid"
@@ -91,4 +93,53 @@ func parseUUID(field, v string) (uuid.UUID, error) {
 		return uuid.Nil, invalidField(field, "must be a UUID")
 	}
 	return id, nil
+}
+
+// wellFormedQuery refuses a query string that does not parse, or that
+// carries a NUL byte, before anything reads it. Go's parser skips a pair
+// it cannot read (a ';' separator, a bad %-escape) and keeps the rest, so
+// "?ip=192.0.2.1;x" would otherwise reach a handler as no filter at all
+// and answer with every row; a NUL would travel to PostgreSQL, which
+// refuses it without naming the parameter.
+func (s *Server) wellFormedQuery(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.RawQuery == "" {
+			next.ServeHTTP(w, r)
+			return
+		}
+		if strings.Contains(r.URL.RawQuery, ";") {
+			s.writeError(w, r, invalidField("query",
+				"separates parameters with ';'; use '&'"))
+			return
+		}
+		q, err := url.ParseQuery(r.URL.RawQuery)
+		if err != nil {
+			s.writeError(w, r, invalidField("query", "is not a valid query string"))
+			return
+		}
+		for k, vs := range q {
+			for _, v := range vs {
+				if strings.IndexByte(k, 0) >= 0 || strings.IndexByte(v, 0) >= 0 {
+					s.writeError(w, r, invalidField(paramName(k), "contains a NUL byte"))
+					return
+				}
+			}
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// paramName is a query parameter's name fit to echo in an error: the name
+// itself when it is a plain identifier, else "query".
+func paramName(k string) string {
+	if k == "" || len(k) > 64 {
+		return "query"
+	}
+	for i := 0; i < len(k); i++ {
+		b := k[i]
+		if !(b >= 'a' && b <= 'z' || b >= '0' && b <= '9' || b == '_') {
+			return "query"
+		}
+	}
+	return k
 }
