@@ -195,6 +195,17 @@ func TestAIBudget(t *testing.T) {
 			strings.Join(r.Header.Values("RateLimit"), ", ")
 	}
 
+	t.Run("a feature the service does not have is not found, and no row is made", func(t *testing.T) {
+		p.h.mustStatus(p.h.do("PUT", "/v1/ai-rate-limits/suggest_prise", p.admin,
+			map[string]any{"requests_per_minute": 1, "burst": 1, "enabled": true}),
+			404, "typo")
+		var n int
+		if err := p.h.adminQuery(`select count(*) from app.ai_rate_limits_config
+where feature = 'suggest_prise'`).Scan(&n); err != nil || n != 0 {
+			t.Fatalf("rows for the typo: %d %v", n, err)
+		}
+	})
+
 	t.Run("another tenant's item is not found and spends only the write budget", func(t *testing.T) {
 		r := lim.do("POST", path, p.userB, nil)
 		lim.mustStatus(r, 404, "owner of B")

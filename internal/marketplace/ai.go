@@ -65,17 +65,19 @@ func PutAILimit(ctx context.Context, q db.Querier, feature string, in AILimitInp
 		*in.Burst < 0 || *in.Burst > 100000 {
 		return AILimit{}, invalid("requests_per_minute", "must be 0 to 100000")
 	}
+	// The features are the ones the service has, each with its row from
+	// the migrations; a name without a row is a typo, not a new feature,
+	// and must not leave a row nothing reads.
 	l, err := scanAILimit(q.QueryRow(ctx, `
-insert into app.ai_rate_limits_config (feature, requests_per_minute, burst, enabled)
-values ($1, $2, $3, $4)
-on conflict (feature) do update set
-  requests_per_minute = excluded.requests_per_minute,
-  burst = excluded.burst,
-  enabled = excluded.enabled,
+update app.ai_rate_limits_config set
+  requests_per_minute = $2,
+  burst = $3,
+  enabled = $4,
   updated_at = now()
+where feature = $1
 returning feature, requests_per_minute, burst, enabled, updated_at`,
 		feature, *in.RequestsPerMinute, *in.Burst, *in.Enabled))
-	return l, err
+	return l, notFoundAs(err, "AI feature")
 }
 
 // FeatureSuggestPrice is the AI feature of SuggestPrice: the name of its
