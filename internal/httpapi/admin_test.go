@@ -58,6 +58,22 @@ func TestAdminAPI(t *testing.T) {
 		h.mustStatus(h.do("GET", "/v1/admin/security/events?severity=extreme", c.tenants.admin, nil), 400, "bad severity")
 	})
 
+	t.Run("a platform admin lists every merchant; an owner only theirs", func(t *testing.T) {
+		ids := func(bearer string) string {
+			r := h.do("GET", "/v1/merchants?limit=100", bearer, nil)
+			h.mustStatus(r, 200, "list merchants")
+			return string(r.Body)
+		}
+		all := ids(c.tenants.admin)
+		if !strings.Contains(all, c.tenants.merchantA) || !strings.Contains(all, c.tenants.merchantB) {
+			t.Errorf("the admin's list lacks a tenant: %s", all)
+		}
+		own := ids(c.ownerA)
+		if !strings.Contains(own, c.tenants.merchantA) || strings.Contains(own, c.tenants.merchantB) {
+			t.Errorf("owner of A's list: %s", own)
+		}
+	})
+
 	t.Run("a filter the query parser would drop is refused, not ignored", func(t *testing.T) {
 		for q, field := range map[string]string{
 			"ip=192.0.2.1;x":     `"field":"query"`,
