@@ -87,6 +87,16 @@ func TestRoleRefusals(t *testing.T) {
 		}
 	})
 
+	t.Run("an owner cannot be removed: 409, and the owner stays", func(t *testing.T) {
+		var me struct{ ID string }
+		h.do("GET", "/v1/me", owner, nil).json(t, &me)
+		r := h.do("DELETE", base+"/members/"+me.ID, owner, nil)
+		if r.Status != 409 || code(r) != "conflict" {
+			t.Errorf("owner removes the owner: %d %s, want 409 conflict", r.Status, r.Body)
+		}
+		h.mustStatus(h.do("GET", base+"/items/"+item["id"].(string), owner, nil), 200, "owner still in")
+	})
+
 	t.Run("owners still need a second factor", func(t *testing.T) {
 		h.adminQuery(`update auth.sessions s set aal = 'aal1', aal_at = null
 from auth.users u where u.id = s.user_id and u.email = 'owner@roles.example.test'

@@ -156,6 +156,15 @@ delete from app.merchant_members where merchant_id = $1 and user_id = $2`,
 		return err
 	}
 	if tag.RowsAffected() == 0 {
+		// Row-level security never lets an owner row go: every merchant
+		// keeps an owner. Say so rather than call a visible member missing.
+		var role string
+		err := q.QueryRow(ctx, `
+select role from app.merchant_members where merchant_id = $1 and user_id = $2`,
+			merchantID, userID).Scan(&role)
+		if err == nil && role == "owner" {
+			return apperr.New(apperr.Conflict, "an owner cannot be removed")
+		}
 		return Missing("member")
 	}
 	return nil
