@@ -96,7 +96,8 @@ func parseUUID(field, v string) (uuid.UUID, error) {
 }
 
 // wellFormedQuery refuses a query string that does not parse, or that
-// carries a NUL byte, before anything reads it. Go's parser skips a pair
+// carries a NUL byte, before any handler reads it (attack inspection, which
+// splits the raw query itself, has looked at it first). Go's parser skips a pair
 // it cannot read (a ';' separator, a bad %-escape) and keeps the rest, so
 // "?ip=192.0.2.1;x" would otherwise reach a handler as no filter at all
 // and answer with every row; a NUL would travel to PostgreSQL, which

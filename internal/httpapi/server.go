@@ -176,7 +176,7 @@ func (s *Server) routes() chi.Router {
 	// the class limits; HEAD is routed as GET (the server drops the body)
 	// and held to the contract as GET.
 	r.Use(s.requestID, s.recoverer, s.accessLog, securityHeaders,
-		s.clientIP, s.blocklist, s.ipLimit, s.wellFormedQuery, s.inspectRequest,
+		s.clientIP, s.blocklist, s.ipLimit, s.inspectRequest, s.wellFormedQuery,
 		s.answerOptions,
 		s.authenticate, s.classLimit, s.validateRequest, s.headAsGet)
 	r.NotFound(s.wrap(func(http.ResponseWriter, *http.Request) error {
