@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/google/uuid"
-	"github.com/jackc/pgx/v5"
 
 	"github.com/rampart-dev/rampart/internal/apperr"
 	"github.com/rampart-dev/rampart/internal/db"
@@ -127,15 +126,8 @@ func isNotFound(err error) bool { return apperr.Is(err, apperr.NotFound) }
 func (s *Service) CheckPassword(ctx context.Context, m Meta, p *Principal, pw string) error {
 	var email string
 	err := s.db.Tx(ctx, DBPrincipal(p, m), func(q db.Querier) error {
-		err := q.QueryRow(ctx, `select email from auth.users where id = (select auth.uid())`).
-			Scan(&email)
-		if errors.Is(err, pgx.ErrNoRows) {
-			// The session was live when the transaction began and ended
-			// before this statement (another request's lockout revoked
-			// it): the caller is no longer signed in.
-			return db.ErrSessionInvalid
-		}
-		return err
+		return db.SessionEndedIfNoRow(q.QueryRow(ctx,
+			`select email from auth.users where id = (select auth.uid())`).Scan(&email))
 	})
 	if err != nil {
 		return err

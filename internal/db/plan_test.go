@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"testing"
+
+	"github.com/jackc/pgx/v5"
 )
 
 // TestOrderListStopsAtItsPage: listing a merchant's newest orders reads
@@ -45,18 +47,7 @@ select c.merchant_id, c.id, '\x5345414c4544'::bytea,
 from c, generate_series(1, 8) g`, f.userB)
 	f.adminExec(t, `analyze app.orders`)
 
-	conn := f.connect(t)
-	tx, err := conn.Begin(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer tx.Rollback(ctx)
-	if _, err := tx.Exec(ctx, `
-select set_config('role', 'authenticated', true),
-       set_config('request.jwt.claims', $1, true)`,
-		claimsOf(t, f.userA, f.sessionA)); err != nil {
-		t.Fatal(err)
-	}
+	tx := f.beginAsA(t, "")
 	var plan []struct {
 		Plan planNode `json:"Plan"`
 	}
@@ -79,6 +70,28 @@ limit 20`, f.merchantA).Scan(&raw); err != nil {
 	if read := root.rowsFrom("orders"); read > 100 {
 		t.Errorf("read %v orders for a page of 20:\n%s", read, raw)
 	}
+}
+
+// beginAsA begins a transaction on the API connection acting as user A
+// through A's session, as a request would, with the planner's
+// plan_cache_mode set to planCache unless it is empty. It rolls back when
+// the test ends.
+func (f *fixture) beginAsA(t *testing.T, planCache string) pgx.Tx {
+	t.Helper()
+	ctx := context.Background()
+	tx, err := f.connect(t).Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { tx.Rollback(ctx) })
+	if _, err := tx.Exec(ctx, `
+select set_config('role', 'authenticated', true),
+       set_config('request.jwt.claims', $1, true),
+       case when $2 <> '' then set_config('plan_cache_mode', $2, true) end`,
+		claimsOf(t, f.userA, f.sessionA), planCache); err != nil {
+		t.Fatal(err)
+	}
+	return tx
 }
 
 // planNode is the part of EXPLAIN (FORMAT JSON) the test reads.
@@ -129,22 +142,10 @@ select m.id, m.slug || '-' || g, '\x01'::bytea, 'M****', '\x02'::bytea,
 from m, generate_series(1, 4) g`, f.userB)
 	f.adminExec(t, `analyze app.merchant_customers`)
 
-	conn := f.connect(t)
-	tx, err := conn.Begin(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer tx.Rollback(ctx)
-	if _, err := tx.Exec(ctx, `
-select set_config('role', 'authenticated', true),
-       set_config('request.jwt.claims', $1, true),
-       set_config('plan_cache_mode', 'force_generic_plan', true)`,
-		claimsOf(t, f.userA, f.sessionA)); err != nil {
-		t.Fatal(err)
-	}
+	tx := f.beginAsA(t, "force_generic_plan")
 	var rows int
 	var fetched int64
-	err = tx.QueryRow(ctx, `
+	err := tx.QueryRow(ctx, `
 with page as (
   select status from security.get_customer_data_secure(
     $1, 'list', null, null, null, null, null, null, 20, null))

@@ -31,6 +31,18 @@ type Principal struct {
 var ErrSessionInvalid = apperr.New(apperr.Unauthenticated,
 	"session is no longer valid")
 
+// SessionEndedIfNoRow reads err from a lookup of the caller's own row
+// (auth.uid()): no row means the session, live when the transaction began,
+// ended before the lookup ran (each statement sees a fresh snapshot, and
+// another request's lockout may revoke it in between), so the caller gets
+// ErrSessionInvalid rather than a not-found. Other errors pass through.
+func SessionEndedIfNoRow(err error) error {
+	if errors.Is(err, pgx.ErrNoRows) {
+		return ErrSessionInvalid
+	}
+	return err
+}
+
 // rollbackTimeout bounds the cleanup of a transaction whose request is gone.
 const rollbackTimeout = 5 * time.Second
 

@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/google/uuid"
-	"github.com/jackc/pgx/v5"
 
 	"github.com/rampart-dev/rampart/internal/apperr"
 	"github.com/rampart-dev/rampart/internal/auth"
@@ -116,11 +115,7 @@ func (s *Server) me(w http.ResponseWriter, r *http.Request) error {
 select id, email, platform_role, status, created_at
 from auth.users where id = (select auth.uid())`).
 			Scan(&u.ID, &u.Email, &u.PlatformRole, &u.Status, &u.CreatedAt)
-		if errors.Is(err, pgx.ErrNoRows) {
-			// The session ended after the transaction began.
-			return u, db.ErrSessionInvalid
-		}
-		return u, err
+		return u, db.SessionEndedIfNoRow(err)
 	})
 }
 

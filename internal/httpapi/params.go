@@ -3,6 +3,7 @@ package httpapi
 import (
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -11,6 +12,7 @@ import (
 
 	"github.com/rampart-dev/rampart/internal/apperr"
 	"github.com/rampart-dev/rampart/internal/cursor"
+	"github.com/rampart-dev/rampart/internal/inspect"
 	"github.com/rampart-dev/rampart/internal/marketplace"
 )
 
@@ -119,28 +121,17 @@ func (s *Server) wellFormedQuery(next http.Handler) http.Handler {
 			return
 		}
 		for k, vs := range q {
-			for _, v := range vs {
-				if strings.IndexByte(k, 0) >= 0 || strings.IndexByte(v, 0) >= 0 {
-					s.writeError(w, r, invalidField(paramName(k), "contains a NUL byte"))
-					return
+			if strings.IndexByte(k, 0) >= 0 || slices.ContainsFunc(vs, func(v string) bool {
+				return strings.IndexByte(v, 0) >= 0
+			}) {
+				field := inspect.SafeName(k)
+				if field == "*" {
+					field = "query"
 				}
+				s.writeError(w, r, invalidField(field, "contains a NUL byte"))
+				return
 			}
 		}
 		next.ServeHTTP(w, r)
 	})
-}
-
-// paramName is a query parameter's name fit to echo in an error: the name
-// itself when it is a plain identifier, else "query".
-func paramName(k string) string {
-	if k == "" || len(k) > 64 {
-		return "query"
-	}
-	for i := 0; i < len(k); i++ {
-		b := k[i]
-		if !(b >= 'a' && b <= 'z' || b >= '0' && b <= '9' || b == '_') {
-			return "query"
-		}
-	}
-	return k
 }

@@ -69,7 +69,7 @@ func (c *collector) query(raw string) {
 
 		k, v, _ := strings.Cut(pair, "=")
 		k, v = unescape(k), unescape(v)
-		location := "query:" + safeName(k)
+		location := "query:" + SafeName(k)
 		c.add(location, k)
 		c.add(location, v)
 	}
@@ -98,7 +98,7 @@ func (c *collector) headers(h http.Header) {
 	budget := MaxHeaderValues
 	for _, name := range names {
 		canonical := http.CanonicalHeaderKey(name)
-		location := "header:" + safeName(canonical)
+		location := "header:" + SafeName(canonical)
 		for _, v := range h[name] {
 			var texts []string
 			if canonical == "Cookie" {
@@ -249,7 +249,7 @@ func (w *walker) step(tok json.Token) bool {
 			return w.pop()
 		}
 		top.wantKey = false
-		w.location = append(append(w.location[:top.mark], '/'), safeName(key)...)
+		w.location = append(append(w.location[:top.mark], '/'), SafeName(key)...)
 		return w.addString(key)
 	}
 
@@ -320,11 +320,11 @@ func (w *walker) addString(s string) bool {
 	return true
 }
 
-// safeName returns name when it is a short run of ASCII letters, digits,
+// SafeName returns name when it is a short run of ASCII letters, digits,
 // '_', '-' and '.', and "*" otherwise, so that no attacker-chosen name
 // carries a payload or personal data into a Finding. Being made only of
 // these bytes, a kept name needs no JSON pointer escaping.
-func safeName(name string) string {
+func SafeName(name string) string {
 	if len(name) > 64 {
 		return "*"
 	}

@@ -403,8 +403,8 @@ func TestSafeName(t *testing.T) {
 		"":                      "",
 	}
 	for in, want := range cases {
-		if got := safeName(in); got != want {
-			t.Errorf("safeName(%q) = %q, want %q", in, got, want)
+		if got := SafeName(in); got != want {
+			t.Errorf("SafeName(%q) = %q, want %q", in, got, want)
 		}
 	}
 }

@@ -116,11 +116,7 @@ func (s *Service) Enroll(ctx context.Context, q db.Querier) (*Enrollment, error)
 	err := q.QueryRow(ctx,
 		`select email from auth.users where id = (select auth.uid())`).
 		Scan(&email)
-	if errors.Is(err, pgx.ErrNoRows) {
-		// The session ended after the transaction began.
-		return nil, db.ErrSessionInvalid
-	}
-	if err != nil {
+	if err := db.SessionEndedIfNoRow(err); err != nil {
 		return nil, fmt.Errorf("load account: %w", err)
 	}
 	id := uuid.New()
